@@ -1,0 +1,301 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// MaxTitle is the longest title, in bytes, stored in a ledger. Longer titles
+// are cut at a character boundary and a warning is added to the report.
+const MaxTitle = 512
+
+// MaxField is the longest package name, version, path, URL or id stored.
+// Anything longer is cut and warned about like a title.
+const MaxField = 4096
+
+// CanonicalPkg returns the canonical spelling of a package name for its
+// package-URL type, so that two scanners spelling the same package
+// differently produce the same key. PyPI names are normalized as in PEP 503
+// (lower case, runs of "-", "_" and "." become "-"); Composer names are
+// lower-cased; other types keep the scanner's spelling.
+func CanonicalPkg(typ, name string) string {
+	name = strings.TrimSpace(name)
+	switch typ {
+	case "pypi":
+		var b strings.Builder
+		sep := false
+		for _, r := range strings.ToLower(name) {
+			if r == '-' || r == '_' || r == '.' {
+				sep = true
+				continue
+			}
+			if sep && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			sep = false
+			b.WriteRune(r)
+		}
+		return b.String()
+	case "composer":
+		return strings.ToLower(name)
+	}
+	return name
+}
+
+// CanonicalID picks the canonical id among a vulnerability's ids: the id
+// itself when it is a CVE, else the smallest CVE alias, else the id.
+func CanonicalID(id string, aliases []string) string {
+	if isCVE(id) {
+		return id
+	}
+	best := ""
+	for _, a := range aliases {
+		if isCVE(a) && (best == "" || a < best) {
+			best = a
+		}
+	}
+	if best != "" {
+		return best
+	}
+	return id
+}
+
+func isCVE(id string) bool { return strings.HasPrefix(id, "CVE-") }
+
+// Validate checks that every finding has what its identity needs.
+func (r *Report) Validate() error {
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		switch {
+		case f.ID == "":
+			return fmt.Errorf("finding %d (package %q): no vulnerability id", i+1, f.Pkg)
+		case f.Pkg == "":
+			return fmt.Errorf("finding %d (%s): no package name", i+1, f.ID)
+		case f.Type == "":
+			return fmt.Errorf("finding %d (%s in %s): no package type", i+1, f.ID, f.Pkg)
+		}
+	}
+	return nil
+}
+
+// Normalize puts r into canonical form: ids, aliases and package names are
+// canonicalized, findings of the same package that share any id are merged
+// into one, lists are sorted and deduplicated, over-long text is cut (with a
+// warning), and findings are sorted by key. Normalize is idempotent.
+func (r *Report) Normalize() {
+	for i := range r.Findings {
+		r.normalizeFinding(&r.Findings[i])
+	}
+	// Group by package, then merge findings within a package that share an
+	// id or alias. Sorting by (type, pkg) first keeps this linear after the
+	// sort.
+	slices.SortFunc(r.Findings, func(a, b Finding) int {
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Pkg, b.Pkg)
+	})
+	out := r.Findings[:0]
+	for start := 0; start < len(r.Findings); {
+		end := start + 1
+		for end < len(r.Findings) && r.Findings[end].Type == r.Findings[start].Type && r.Findings[end].Pkg == r.Findings[start].Pkg {
+			end++
+		}
+		out = append(out, mergeGroup(r.Findings[start:end])...)
+		start = end
+	}
+	r.Findings = out
+	slices.SortFunc(r.Findings, compareFindings)
+	if r.SchemaVersion == 0 {
+		r.SchemaVersion = SchemaVersion
+	}
+}
+
+func (r *Report) normalizeFinding(f *Finding) {
+	f.ID = r.cut(f, "id", strings.TrimSpace(f.ID), MaxField)
+	f.Type = strings.ToLower(strings.TrimSpace(f.Type))
+	f.Pkg = r.cut(f, "package name", CanonicalPkg(f.Type, f.Pkg), MaxField)
+	f.Title = r.cut(f, "title", strings.Join(strings.Fields(f.Title), " "), MaxTitle)
+	f.URL = r.cut(f, "url", strings.TrimSpace(f.URL), MaxField)
+	for i, v := range f.Versions {
+		f.Versions[i] = r.cut(f, "version", v, MaxField)
+	}
+	for i, v := range f.Paths {
+		f.Paths[i] = r.cut(f, "path", v, MaxField)
+	}
+	for i, v := range f.Fixed {
+		f.Fixed[i] = r.cut(f, "fixed version", v, MaxField)
+	}
+	for i, v := range f.Aliases {
+		f.Aliases[i] = r.cut(f, "alias", strings.TrimSpace(v), MaxField)
+	}
+	f.Aliases = sortedSet(f.Aliases)
+	id := CanonicalID(f.ID, f.Aliases)
+	if id != f.ID {
+		f.Aliases = sortedSet(append(f.Aliases, f.ID))
+		f.ID = id
+	}
+	f.Aliases = slices.DeleteFunc(f.Aliases, func(a string) bool { return a == f.ID })
+	f.Versions = sortedSet(f.Versions)
+	f.Paths = sortedSet(f.Paths)
+	f.Fixed = sortedSet(f.Fixed)
+	if !f.FixState.Valid() {
+		f.FixState = FixUnknown
+	}
+	if len(f.Fixed) > 0 && (f.FixState == FixUnknown || f.FixState == NotFixed) {
+		f.FixState = Fixed
+	}
+	if f.Published != "" && len(f.Published) > len("2006-01-02") {
+		f.Published = f.Published[:len("2006-01-02")]
+	}
+	if len(f.Published) != len("2006-01-02") {
+		f.Published = ""
+	}
+	if f.CVSS != nil && f.CVSS.Score == 0 && f.CVSS.Vector == "" {
+		f.CVSS = nil
+	}
+	if len(f.Aliases) == 0 {
+		f.Aliases = nil
+	}
+}
+
+// cut shortens s to at most n bytes at a character boundary, recording a
+// warning when it does.
+func (r *Report) cut(f *Finding, what, s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	orig := len(s)
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s[len(s)-min(len(s), utf8.UTFMax):]) {
+		s = s[:len(s)-1]
+	}
+	r.Warnings = append(r.Warnings, fmt.Sprintf("%s in %s: %s truncated from %d to %d bytes", firstNonEmpty(f.ID, "?"), firstNonEmpty(f.Pkg, "?"), what, orig, len(s)))
+	return s
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// mergeGroup merges findings of one package that share an id or alias.
+func mergeGroup(g []Finding) []Finding {
+	if len(g) == 1 {
+		return g
+	}
+	// Union-find over the findings of the group, joined by shared ids.
+	parent := make([]int, len(g))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	owner := map[string]int{}
+	for i := range g {
+		for _, id := range g[i].IDs() {
+			if j, ok := owner[id]; ok {
+				a, b := find(i), find(j)
+				if a != b {
+					parent[max(a, b)] = min(a, b)
+				}
+			} else {
+				owner[id] = i
+			}
+		}
+	}
+	merged := make(map[int]*Finding)
+	var order []int
+	for i := range g {
+		root := find(i)
+		if m, ok := merged[root]; ok {
+			mergeInto(m, &g[i])
+			continue
+		}
+		f := g[i]
+		merged[root] = &f
+		order = append(order, root)
+	}
+	out := make([]Finding, 0, len(order))
+	for _, root := range order {
+		f := merged[root]
+		all := sortedSet(f.IDs())
+		f.ID = CanonicalID(minString(all), all)
+		f.Aliases = slices.DeleteFunc(all, func(a string) bool { return a == f.ID })
+		if len(f.Aliases) == 0 {
+			f.Aliases = nil
+		}
+		out = append(out, *f)
+	}
+	return out
+}
+
+func minString(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return slices.Min(s)
+}
+
+var fixRank = map[FixState]int{FixUnknown: 0, WontFix: 1, NotFixed: 2, Fixed: 3}
+
+// mergeInto merges b into a, independently of which of the two came first.
+func mergeInto(a, b *Finding) {
+	a.Aliases = sortedSet(append(append(a.Aliases, b.Aliases...), b.ID))
+	a.Versions = sortedSet(append(a.Versions, b.Versions...))
+	a.Paths = sortedSet(append(a.Paths, b.Paths...))
+	a.Fixed = sortedSet(append(a.Fixed, b.Fixed...))
+	if fixRank[b.FixState] > fixRank[a.FixState] {
+		a.FixState = b.FixState
+	}
+	if b.Severity > a.Severity || (b.Severity == a.Severity && b.SeveritySource != "" && (a.SeveritySource == "" || b.SeveritySource < a.SeveritySource)) {
+		a.Severity, a.SeveritySource = b.Severity, b.SeveritySource
+	}
+	if b.CVSS != nil && (a.CVSS == nil || b.CVSS.Score > a.CVSS.Score ||
+		(b.CVSS.Score == a.CVSS.Score && (b.CVSS.Vector < a.CVSS.Vector || (b.CVSS.Vector == a.CVSS.Vector && b.CVSS.Source < a.CVSS.Source)))) {
+		c := *b.CVSS
+		a.CVSS = &c
+	}
+	a.Title = minNonEmpty(a.Title, b.Title)
+	a.URL = minNonEmpty(a.URL, b.URL)
+	a.Published = minNonEmpty(a.Published, b.Published)
+	// A finding is suppressed only when every occurrence of it is.
+	if a.Suppressed == "" || b.Suppressed == "" {
+		a.Suppressed = ""
+	} else {
+		a.Suppressed = min(a.Suppressed, b.Suppressed)
+	}
+}
+
+func minNonEmpty(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return min(a, b)
+}
+
+// sortedSet sorts s, removes duplicates and empty strings, and returns nil
+// for an empty result.
+func sortedSet(s []string) []string {
+	s = slices.DeleteFunc(s, func(v string) bool { return v == "" })
+	if len(s) == 0 {
+		return nil
+	}
+	slices.Sort(s)
+	return slices.Compact(s)
+}
