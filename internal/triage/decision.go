@@ -6,6 +6,7 @@ package triage
 
 import (
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,7 +37,24 @@ type Decision struct {
 	Expires       time.Time       // zero: never; otherwise expires at the end of that day (UTC)
 	Ticket        string          //
 	Line          int             // line of the entry in decisions.yaml, for messages
+	EndLine       int             // last line of the entry; set by Load, used for provenance
 }
+
+// Statuses lists the valid statuses, in the order help text shows them.
+var Statuses = []Status{NotAffected, Accepted, FalsePositive, Fixing, UnderInvestigation}
+
+// Justifications lists the OpenVEX justifications a not_affected decision
+// must give one of.
+var Justifications = []string{
+	"component_not_present",
+	"vulnerable_code_not_present",
+	"vulnerable_code_not_in_execute_path",
+	"vulnerable_code_cannot_be_controlled_by_adversary",
+	"inline_mitigations_already_exist",
+}
+
+// Valid reports whether s is one of Statuses.
+func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
 
 // Covers reports whether d applies to finding f of image: its id is f's id
 // or one of f's aliases, and its package and image scopes, when given,
@@ -47,8 +65,9 @@ func (d *Decision) Covers(image string, f *report.Finding) bool {
 	}
 	if len(d.Packages) > 0 {
 		ok := false
+		pkg := report.CanonicalPkg(f.Type, f.Pkg)
 		for _, p := range d.Packages {
-			if p == f.Pkg || report.CanonicalPkg(f.Type, p) == f.Pkg {
+			if p == f.Pkg || report.CanonicalPkg(f.Type, p) == pkg {
 				ok = true
 				break
 			}
@@ -87,12 +106,15 @@ func MatchImage(g, image string) bool {
 }
 
 // Expired reports whether d has expired at now. A decision expiring on a
-// date is valid through the whole of that day, in UTC.
+// date is valid through the whole of that day, in UTC: it expires at the
+// following midnight UTC. Only the calendar date of Expires counts, in
+// the location it carries, so a time of day or a zone never shifts it.
 func (d *Decision) Expired(now time.Time) bool {
 	if d.Expires.IsZero() {
 		return false
 	}
-	return !now.UTC().Before(d.Expires.UTC().AddDate(0, 0, 1))
+	y, m, day := d.Expires.Date()
+	return !now.Before(time.Date(y, m, day+1, 0, 0, 0, 0, time.UTC))
 }
 
 // Escalated reports whether the finding's severity now is above the
