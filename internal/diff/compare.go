@@ -48,7 +48,7 @@ func (c *Comparer) Add(image string, base, head Source) (*ImageDiff, error) {
 // Result returns the comparison of every image added so far, with the
 // stale decisions.
 func (c *Comparer) Result() Result {
-	r := Result{Summary: make(map[Class]int, len(displayRank))}
+	r := Result{Summary: make(map[Class]int, nRanks)}
 	for _, cl := range Classes() {
 		r.Summary[cl] = 0
 	}
@@ -145,6 +145,7 @@ func (c *Comparer) compare(image string, base, head Source) (ImageDiff, error) {
 	}
 	var (
 		ar                 arena
+		out                changes
 		onlyBase, onlyHead []*report.Finding
 	)
 	for bs.ok || hs.ok {
@@ -159,8 +160,7 @@ func (c *Comparer) compare(image string, base, head Source) (ImageDiff, error) {
 		default:
 			dec := c.dec.find(image, &hs.f, true)
 			if class, review, why := c.classify(&bs.f, &hs.f, dec); class != "" {
-				d.Changes = append(d.Changes, Change{Class: class, Image: image, Key: hs.key,
-					Finding: ar.keep(&hs.f), Base: ar.keep(&bs.f), Decision: dec, NeedsReview: review, Why: why})
+				out.add(class, ar.keep(&hs.f), ar.keep(&bs.f), dec, review, why)
 			}
 			if err = bs.next(); err == nil {
 				err = hs.next()
@@ -170,8 +170,8 @@ func (c *Comparer) compare(image string, base, head Source) (ImageDiff, error) {
 			return d, err
 		}
 	}
-	c.pairByAlias(&d, onlyBase, onlyHead)
-	slices.SortFunc(d.Changes, compareChanges)
+	c.pairByAlias(&out, image, onlyBase, onlyHead)
+	d.Changes = out.sorted(image)
 	return d, nil
 }
 
@@ -192,50 +192,74 @@ func compareStreams(b, h *stream) int {
 // vulnerability. Head findings are paired in key order, each with the base
 // finding named by its first id (then aliases, in order) still unpaired.
 // Everything else is new or resolved.
-func (c *Comparer) pairByAlias(d *ImageDiff, onlyBase, onlyHead []*report.Finding) {
-	type pkgID struct{ typ, pkg, id string }
-	var byID map[pkgID]int
+func (c *Comparer) pairByAlias(out *changes, image string, onlyBase, onlyHead []*report.Finding) {
+	// byID maps a folded id to the first base finding naming it; next
+	// chains the other base findings naming the same id (in other
+	// packages).
+	var (
+		byID map[string]int32
+		next []int32
+		slot []int32 // slot[n] is the base finding of chain entry n
+	)
 	if len(onlyBase) > 0 && len(onlyHead) > 0 {
-		byID = make(map[pkgID]int, len(onlyBase))
-		add := func(i int, b *report.Finding, id string) {
-			k := pkgID{b.Type, b.Pkg, foldID(id)}
-			if _, ok := byID[k]; !ok {
-				byID[k] = i
+		n := len(onlyBase)
+		for _, b := range onlyBase {
+			n += len(b.Aliases)
+		}
+		byID = make(map[string]int32, n)
+		next = make([]int32, 0, n)
+		slot = make([]int32, 0, n)
+		add := func(id string) {
+			k := foldID(id)
+			n := int32(len(next))
+			if first, ok := byID[k]; ok {
+				next = append(next, first)
+			} else {
+				next = append(next, -1)
 			}
+			byID[k] = n
 		}
 		for i, b := range onlyBase {
-			add(i, b, b.ID)
+			add(b.ID)
+			slot = append(slot, int32(i))
 			for _, a := range b.Aliases {
-				add(i, b, a)
+				add(a)
+				slot = append(slot, int32(i))
 			}
 		}
 	}
 	paired := make([]bool, len(onlyBase))
+	match := func(h *report.Finding, id string) *report.Finding {
+		n, ok := lookupFolded(byID, id)
+		for ok && n >= 0 {
+			i := slot[n]
+			if b := onlyBase[i]; !paired[i] && b.Type == h.Type && b.Pkg == h.Pkg {
+				paired[i] = true
+				return b
+			}
+			n = next[n]
+		}
+		return nil
+	}
 	for _, h := range onlyHead {
 		var b *report.Finding
 		if byID != nil {
-			if i, ok := byID[pkgID{h.Type, h.Pkg, foldID(h.ID)}]; ok && !paired[i] {
-				paired[i], b = true, onlyBase[i]
-			}
+			b = match(h, h.ID)
 			for _, a := range h.Aliases {
 				if b != nil {
 					break
 				}
-				if i, ok := byID[pkgID{h.Type, h.Pkg, foldID(a)}]; ok && !paired[i] {
-					paired[i], b = true, onlyBase[i]
-				}
+				b = match(h, a)
 			}
 		}
-		dec := c.dec.find(d.Image, h, true)
+		dec := c.dec.find(image, h, true)
 		if class, review, why := c.classify(b, h, dec); class != "" {
-			d.Changes = append(d.Changes, Change{Class: class, Image: d.Image, Key: h.Key(),
-				Finding: h, Base: b, Decision: dec, NeedsReview: review, Why: why})
+			out.add(class, h, b, dec, review, why)
 		}
 	}
 	for i, b := range onlyBase {
 		if !paired[i] {
-			d.Changes = append(d.Changes, Change{Class: Resolved, Image: d.Image, Key: b.Key(),
-				Base: b, Decision: c.dec.find(d.Image, b, false)})
+			out.add(Resolved, nil, b, c.dec.find(image, b, false), false, "")
 		}
 	}
 }
@@ -292,16 +316,65 @@ func (c *Comparer) gate(class Class, f *report.Finding, why string) (Class, bool
 	return class, true, why
 }
 
-func compareChanges(a, b Change) int {
-	if a.NeedsReview != b.NeedsReview {
-		if a.NeedsReview {
-			return -1
+// changes collects the changes of an image as compact records, then lays
+// them out in order with a counting sort over (review, rank): linear when,
+// as the merge-join delivers them, each bucket receives its changes in key
+// order, and each Change is written once.
+type changes struct {
+	recs  []change
+	count [2 * nRanks]int
+}
+
+// change is a Change before it is laid out.
+type change struct {
+	head, base *report.Finding
+	dec        *triage.Decision
+	why        string
+	bucket     uint8
+	class      Class
+}
+
+func (cs *changes) add(class Class, head, base *report.Finding, dec *triage.Decision, review bool, why string) {
+	b := uint8(rank(class))
+	if !review {
+		b += nRanks
+	}
+	cs.count[b]++
+	cs.recs = append(cs.recs, change{head: head, base: base, dec: dec, why: why, bucket: b, class: class})
+}
+
+func (cs *changes) sorted(image string) []Change {
+	if len(cs.recs) == 0 {
+		return nil
+	}
+	var start [2*nRanks + 1]int
+	for b, n := range cs.count {
+		start[b+1] = start[b] + n
+	}
+	bounds := start
+	out := make([]Change, len(cs.recs))
+	for i := range cs.recs {
+		r := &cs.recs[i]
+		c := &out[start[r.bucket]]
+		start[r.bucket]++
+		*c = Change{Class: r.class, Image: image, Finding: r.head, Base: r.base, Decision: r.dec,
+			NeedsReview: r.bucket < nRanks, Why: r.why}
+		if r.head != nil {
+			c.Key = r.head.Key()
+		} else {
+			c.Key = r.base.Key()
 		}
-		return 1
 	}
-	if c := displayRank[a.Class] - displayRank[b.Class]; c != 0 {
-		return c
+	cs.recs = nil
+	for b := 0; b < 2*nRanks; b++ {
+		if part := out[bounds[b]:bounds[b+1]]; !slices.IsSortedFunc(part, compareKeys) {
+			slices.SortFunc(part, compareKeys)
+		}
 	}
+	return out
+}
+
+func compareKeys(a, b Change) int {
 	if c := a.Key.Compare(b.Key); c != 0 {
 		return c
 	}

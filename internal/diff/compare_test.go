@@ -332,7 +332,7 @@ func TestCompareImages(t *testing.T) {
 	}
 	dec := decisions{
 		{ID: "CVE-2024-0001", Images: []string{"b:*"}, Status: triage.Accepted, Severity: report.High, Line: 1}, // only a removed image had it
-		{ID: "CVE-2024-0003", Status: triage.Accepted, Severity: report.High, Line: 2},                         // covers c:1
+		{ID: "CVE-2024-0003", Status: triage.Accepted, Severity: report.High, Line: 2},                          // covers c:1
 		{ID: "CVE-2024-0005", Status: triage.Fixing, Severity: report.Low, Line: 3},                             // covers a new finding of d:1
 		{ID: "CVE-2020-1234", Status: triage.FalsePositive, Severity: report.Low, Line: 4},                      // matches nothing
 		{ID: "CVE-2024-0004", Packages: []string{"zlib"}, Status: triage.Accepted, Severity: report.High, Line: 5},

@@ -62,7 +62,7 @@ func (s *decisionSet) find(image string, f *report.Finding, head bool) *triage.D
 // mark reports whether a decision names id, marking those covering f as
 // used when head is set.
 func (s *decisionSet) mark(image string, f *report.Finding, id string, head bool) bool {
-	idx := s.byID[foldID(id)]
+	idx, _ := lookupFolded(s.byID, id)
 	if head && s.unused > 0 {
 		for _, i := range idx {
 			if !s.used[i] && s.all[i].Covers(image, f) {

@@ -29,21 +29,33 @@ func Classes() []Class {
 	return []Class{New, NewAcknowledged, Escalated, Expired, SeverityChanged, FixAvailable, Updated, Resolved, StaleDecision}
 }
 
-// displayRank orders changes for people: within the changes that need review
-// and within those that do not, fix-available comes first (a fix is the most
+// rank orders classes for people: within the changes that need review and
+// within those that do not, fix-available comes first (a fix is the most
 // useful news among the non-blocking changes), then new findings, the
 // changes about decisions, severity changes, and the routine rest.
-var displayRank = map[Class]int{
-	FixAvailable:    0,
-	New:             1,
-	Escalated:       2,
-	Expired:         3,
-	SeverityChanged: 4,
-	NewAcknowledged: 5,
-	Updated:         6,
-	Resolved:        7,
-	StaleDecision:   8,
+func rank(c Class) int {
+	switch c {
+	case FixAvailable:
+		return 0
+	case New:
+		return 1
+	case Escalated:
+		return 2
+	case Expired:
+		return 3
+	case SeverityChanged:
+		return 4
+	case NewAcknowledged:
+		return 5
+	case Updated:
+		return 6
+	case Resolved:
+		return 7
+	}
+	return 8
 }
+
+const nRanks = 9
 
 // Policy narrows which changes need a human. The zero value asks about
 // every new finding, expired decision and escalation.
@@ -238,4 +250,27 @@ func foldID(id string) string {
 		}
 	}
 	return id
+}
+
+// lookupFolded looks id up, folded as foldID does, in a map keyed by folded
+// ids, without allocating for ASCII ids of usual length.
+func lookupFolded[V any](m map[string]V, id string) (V, bool) {
+	var buf [96]byte
+	if len(id) > len(buf) {
+		v, ok := m[foldID(id)]
+		return v, ok
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if c >= 0x80 {
+			v, ok := m[foldID(id)]
+			return v, ok
+		}
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	v, ok := m[string(buf[:len(id)])]
+	return v, ok
 }
