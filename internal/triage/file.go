@@ -6,6 +6,9 @@ import (
 	"github.com/cvetrail/cvetrail/internal/report"
 )
 
+// All returns the decisions, in file order.
+func (f *File) All() []Decision { return f.Decisions }
+
 // reindex indexes the decisions by upper-cased id, so that Find costs the
 // number of decisions sharing an id with the finding, not all of them.
 func (f *File) reindex() {

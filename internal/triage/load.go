@@ -172,10 +172,63 @@ func (l *loader) syntax(err error) {
 	msg := err.Error()
 	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		l.addf(n, "invalid YAML: %s", m[2])
+		l.addf(l.errorLine(n, msg), "invalid YAML: %s", m[2])
 		return
 	}
-	l.addf(0, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	line := 0
+	if m := unknownAnchor.FindStringSubmatch(msg); m != nil {
+		for i, text := range l.lay.lines {
+			if strings.Contains(text, "*"+m[1]) {
+				line = i + 1
+				break
+			}
+		}
+	}
+	l.addf(line, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+var unknownAnchor = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
+
+// maxErrorSearch bounds the lines errorLine parses, so a huge broken file
+// costs little.
+const maxErrorSearch = 1000000
+
+// errorLine finds the line a YAML syntax error is on. yaml.v3 reports the
+// line where the enclosing collection starts, counted from zero, for most
+// errors; the first prefix of the file that fails with the same message
+// ends on the line with the offending text. reported is kept when no
+// prefix reproduces the error.
+func (l *loader) errorLine(reported int, msg string) int {
+	lines := l.lay.lines
+	parsed := 0
+	for k := max(1, reported-1); k <= len(lines) && parsed < maxErrorSearch; k++ {
+		parsed += k
+		prefix := strings.Join(lines[:k], "\n")
+		if _, err := decodeAll(prefix); err != nil && strings.TrimPrefix(yamlLineErr.ReplaceAllString(err.Error(), "$2"), "yaml: ") == strings.TrimPrefix(yamlLineErr.ReplaceAllString(msg, "$2"), "yaml: ") {
+			return k
+		}
+	}
+	return reported
+}
+
+// decodeAll parses every document of src, turning a parser panic into an
+// error.
+func decodeAll(src string) (n int, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: the parser failed: %v", r)
+		}
+	}()
+	dec := yaml.NewDecoder(strings.NewReader(src))
+	for {
+		var d yaml.Node
+		if err := dec.Decode(&d); err == io.EOF {
+			return n, nil
+		} else if err != nil {
+			return n, err
+		}
+		n++
+	}
 }
 
 // decode reads the only document of data. A panic inside the YAML parser
@@ -452,13 +505,13 @@ func (l *loader) entry(n *yaml.Node, next int) (d Decision, e entry, scopeOK boo
 			l.addf(k.Line, "unknown key %q %s", name, suggest(name, entryKeys))
 		}
 	}
-	if !sevSet && !bad["severity"] {
-		l.addf(lineOr(lines, "severity", n.Line), "missing severity (the severity when decided: %s)", severityList())
-	}
 	for _, p := range d.problems() {
 		if !bad[p.field] {
 			l.addf(lineOr(lines, p.field, n.Line), "%s", p.msg)
 		}
+	}
+	if !sevSet && !bad["severity"] {
+		l.addf(lineOr(lines, "severity", n.Line), "missing severity (the severity when decided: %s)", severityList())
 	}
 	return d, e, !bad["packages"] && !bad["images"]
 }
@@ -517,7 +570,7 @@ func kindName(n *yaml.Node) string {
 	case yaml.ScalarNode:
 		switch n.Tag {
 		case "!!null":
-			return "null"
+			return "null value"
 		case "!!int", "!!float":
 			return "number"
 		case "!!bool":

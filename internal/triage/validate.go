@@ -88,7 +88,7 @@ func (d *Decision) problems() []fieldProblem {
 func unknownValue(what, got string, valid []string) string {
 	msg := fmt.Sprintf("unknown %s %q", what, got)
 	if s := didYouMean(got, valid); s != "" {
-		msg += ";" + strings.TrimSuffix(strings.TrimPrefix(s, " ("), ")")
+		msg += "; " + strings.TrimSuffix(strings.TrimPrefix(s, " ("), ")")
 	}
 	return msg + " (one of " + strings.Join(valid, ", ") + ")"
 }
