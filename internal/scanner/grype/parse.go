@@ -1,6 +1,7 @@
 package grype
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -44,8 +45,9 @@ func Parse(r io.Reader, _ Options) (*report.Report, error) {
 
 type parser struct {
 	*reader
-	rep report.Report
-	m   match // reused for every match
+	rep   report.Report
+	m     match  // reused for every match
+	title []byte // scratch for titles
 }
 
 type cvss struct {
@@ -54,8 +56,9 @@ type cvss struct {
 }
 
 type vuln struct {
-	id, dataSource, namespace, severity, description string
-	firstURL                                         string
+	id, dataSource, namespace, severity string
+	title                               string // derived from the description
+	firstURL                            string
 	cvss                                             []cvss
 	fixed                                            []string
 	fixState                                         string
@@ -167,7 +170,7 @@ func (p *parser) matchMember(name []byte) error {
 	m := &p.m
 	switch string(name) {
 	case "vulnerability":
-		return p.vulnerability(&m.v)
+		return p.vulnerability(&m.v, true)
 	case "relatedVulnerabilities":
 		return p.array(func() error {
 			if m.nrel == len(m.related) {
@@ -175,7 +178,7 @@ func (p *parser) matchMember(name []byte) error {
 			}
 			v := &m.related[m.nrel]
 			m.nrel++
-			return p.vulnerability(v)
+			return p.vulnerability(v, false)
 		})
 	case "artifact":
 		return p.artifact(&m.a)
@@ -183,57 +186,106 @@ func (p *parser) matchMember(name []byte) error {
 	return p.skip()
 }
 
-func (p *parser) vulnerability(v *vuln) error {
+// vulnerability reads a vulnerability record. Of a related record (primary
+// false) only the id, the CVSS entries and, while the match has no title yet,
+// the description are kept.
+func (p *parser) vulnerability(v *vuln, primary bool) error {
 	return p.object(func(name []byte) error {
 		var err error
 		switch string(name) {
 		case "id":
 			v.id, err = p.str()
-		case "dataSource":
-			v.dataSource, err = p.str()
-		case "namespace":
-			v.namespace, err = p.str()
-		case "severity":
-			v.severity, err = p.str()
-		case "description":
-			v.description, err = p.str()
-		case "urls", "links": // "links" in reports before 2021
-			err = p.array(func() error {
-				s, err := p.str()
-				if v.firstURL == "" {
-					v.firstURL = s
-				}
-				return err
-			})
 		case "cvss":
 			err = p.array(func() error { return p.cvss(v) })
 		case "cvssV3": // reports before 2021
 			err = p.oldCVSS(v)
-		case "fix":
-			err = p.object(func(name []byte) error {
-				var err error
-				switch string(name) {
-				case "versions":
-					v.fixed, err = p.strings(v.fixed)
-				case "state":
-					v.fixState, err = p.str()
-				default:
-					err = p.skip()
-				}
-				return err
-			})
-		case "fixedInVersion": // reports before 2021
-			var s string
-			s, err = p.str()
-			if s != "" {
-				v.fixed = append(v.fixed, s)
-				v.fixState = "fixed"
+		case "description":
+			if !primary && p.hasTitle() {
+				return p.skip()
 			}
+			err = p.description(v)
 		default:
-			err = p.skip()
+			if !primary {
+				return p.skip()
+			}
+			err = p.primaryMember(v, name)
 		}
 		return err
 	})
+}
+
+// hasTitle reports whether the current match has a title already.
+func (p *parser) hasTitle() bool {
+	if p.m.v.title != "" {
+		return true
+	}
+	for _, r := range p.m.related[:p.m.nrel] {
+		if r.title != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// description reads a description into v's title.
+func (p *parser) description(v *vuln) error {
+	val, err := p.d.ReadValue()
+	if err != nil {
+		return p.wrap(err)
+	}
+	switch val.Kind() {
+	case '"':
+		p.title = appendTitle(p.title[:0], p.unquoteBytes(val))
+		v.title = string(p.title)
+	case 'n':
+	default:
+		return p.typeError(val, "a string")
+	}
+	return nil
+}
+
+func (p *parser) primaryMember(v *vuln, name []byte) error {
+	var err error
+	switch string(name) {
+	case "dataSource":
+		v.dataSource, err = p.str()
+	case "namespace":
+		v.namespace, err = p.str()
+	case "severity":
+		v.severity, err = p.str()
+	case "urls", "links": // "links" in reports before 2021
+		err = p.array(func() error {
+			if v.firstURL != "" {
+				return p.skip()
+			}
+			s, err := p.str()
+			v.firstURL = s
+			return err
+		})
+	case "fix":
+		err = p.object(func(name []byte) error {
+			var err error
+			switch string(name) {
+			case "versions":
+				v.fixed, err = p.strings(v.fixed)
+			case "state":
+				v.fixState, err = p.str()
+			default:
+				err = p.skip()
+			}
+			return err
+		})
+	case "fixedInVersion": // reports before 2021
+		var s string
+		s, err = p.str()
+		if s != "" {
+			v.fixed = append(v.fixed, s)
+			v.fixState = "fixed"
+		}
+	default:
+		err = p.skip()
+	}
+	return err
 }
 
 func (p *parser) cvss(v *vuln) error {
@@ -538,11 +590,10 @@ func (p *parser) finding(m *match, i int, suppressed string) (report.Finding, er
 	}
 	f.Severity = sev
 	f.CVSS = bestCVSS(&m.v, related)
-	desc := m.v.description
-	for j := 0; desc == "" && j < len(related); j++ {
-		desc = related[j].description
+	f.Title = m.v.title
+	for j := 0; f.Title == "" && j < len(related); j++ {
+		f.Title = related[j].title
 	}
-	f.Title = Title(desc)
 	return f, nil
 }
 
@@ -659,40 +710,81 @@ func cvssMajor(c *cvss) int {
 }
 
 // Title derives a short title from a description: the first sentence of its
-// first paragraph, whitespace collapsed, cut to MaxTitle bytes at a word
+// first paragraph, white space collapsed, cut to MaxTitle bytes at a word
 // boundary (ending in "…") when longer.
 func Title(desc string) string {
-	if i := strings.Index(desc, "\n\n"); i >= 0 {
-		desc = desc[:i]
+	return string(appendTitle(nil, []byte(desc)))
+}
+
+// appendTitle appends the title of desc to dst. It reads no more of desc
+// than the title needs.
+func appendTitle(dst, desc []byte) []byte {
+	start := len(dst)
+	// Collapse white space into single spaces, stop at the end of the first
+	// paragraph (a blank line), and stop reading once there is enough text
+	// to decide where the title ends.
+	const enough = MaxTitle + 8
+	space, newlines := false, 0
+	for i := 0; i < len(desc) && len(dst)-start < enough; {
+		c := desc[i]
+		size := 1
+		isSpace := false
+		if c < utf8.RuneSelf {
+			isSpace = c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+		} else {
+			var r rune
+			r, size = utf8.DecodeRune(desc[i:])
+			isSpace = unicode.IsSpace(r)
+		}
+		if isSpace {
+			if c == '\n' {
+				newlines++
+				if newlines == 2 {
+					break
+				}
+			}
+			space = true
+			i += size
+			continue
+		}
+		if space && len(dst) > start {
+			dst = append(dst, ' ')
+		}
+		space, newlines = false, 0
+		dst = append(dst, desc[i:i+size]...)
+		i += size
 	}
-	s := strings.Join(strings.Fields(desc), " ")
+	s := dst[start:]
 	if i := sentenceEnd(s); i > 0 {
-		s = s[:i]
+		return dst[:start+i]
 	}
 	if len(s) <= MaxTitle {
-		return s
+		return dst
 	}
 	const ellipsis = "…"
 	cut := MaxTitle - len(ellipsis)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	if sp := strings.LastIndexByte(s[:cut], ' '); sp > MaxTitle/2 {
+	if sp := bytes.LastIndexByte(s[:cut], ' '); sp > MaxTitle/2 {
 		cut = sp
 	}
-	return strings.TrimRight(s[:cut], " ") + ellipsis
+	for cut > 0 && s[cut-1] == ' ' {
+		cut--
+	}
+	return append(dst[:start+cut], ellipsis...)
 }
 
 // sentenceEnd returns the length of the first sentence of s: up to a ".",
 // "!" or "?" followed by a space and an upper-case letter, not counting
 // abbreviations such as "e.g.". It returns 0 when s is one sentence.
-func sentenceEnd(s string) int {
+func sentenceEnd(s []byte) int {
 	for i := 0; i+2 < len(s); i++ {
 		c := s[i]
 		if (c != '.' && c != '!' && c != '?') || s[i+1] != ' ' {
 			continue
 		}
-		r, _ := utf8.DecodeRuneInString(s[i+2:])
+		r, _ := utf8.DecodeRune(s[i+2:])
 		if !unicode.IsUpper(r) {
 			continue
 		}
@@ -704,9 +796,12 @@ func sentenceEnd(s string) int {
 	return 0
 }
 
-func isAbbreviation(before string) bool {
-	w := before[strings.LastIndexByte(before, ' ')+1:]
-	switch strings.ToLower(w) {
+func isAbbreviation(before []byte) bool {
+	w := before[bytes.LastIndexByte(before, ' ')+1:]
+	if len(w) > 6 {
+		return false
+	}
+	switch strings.ToLower(string(w)) {
 	case "e.g", "i.e", "etc", "vs", "cf", "no", "ver", "approx", "mr", "dr", "inc":
 		return true
 	}
