@@ -59,9 +59,9 @@ type vuln struct {
 	id, dataSource, namespace, severity string
 	title                               string // derived from the description
 	firstURL                            string
-	cvss                                             []cvss
-	fixed                                            []string
-	fixState                                         string
+	cvss                                []cvss
+	fixed                               []string
+	fixState                            string
 }
 
 type artifact struct {
