@@ -645,9 +645,9 @@ func fieldText(d *Decision, name string) (string, bool) {
 	case "id":
 		return scalarText(d.ID), true
 	case "packages":
-		return listText(d.Packages), len(d.Packages) > 0
+		return listText(d.Packages, false), len(d.Packages) > 0
 	case "images":
-		return listText(d.Images), len(d.Images) > 0
+		return listText(d.Images, true), len(d.Images) > 0
 	case "status":
 		return scalarText(string(d.Status)), d.Status != ""
 	case "justification":
@@ -676,12 +676,12 @@ func scalarText(s string) string {
 	return strconv.Quote(s)
 }
 
-// listText writes a flow list; names with glob characters are quoted, as
-// people expect of globs.
-func listText(items []string) string {
+// listText writes a flow list. Globs are always quoted, as people expect
+// of globs; other items only when they must be.
+func listText(items []string, globs bool) string {
 	parts := make([]string, len(items))
 	for i, s := range items {
-		if !strings.ContainsAny(s, "*?[]") && plainOK(s, "k: [", "]") {
+		if !globs && plainOK(s, "k: [", "]") {
 			parts[i] = s
 		} else {
 			parts[i] = strconv.Quote(s)
