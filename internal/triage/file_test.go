@@ -144,12 +144,12 @@ func TestFindIndexMatchesLinear(t *testing.T) {
 
 func TestStale(t *testing.T) {
 	f := &File{Decisions: []Decision{
-		{ID: "CVE-1"},                                     // 0: covers app:1
-		{ID: "CVE-2", Images: []string{"gone:*"}},         // 1: only an image that is not scanned
-		{ID: "GHSA-x"},                                    // 2: by alias
-		{ID: "CVE-3", Packages: []string{"zlib"}},         // 3: package absent
-		{ID: "CVE-4", Expires: date("2000-01-01")},        // 4: expired but covering: not stale
-		{ID: "CVE-1", Packages: []string{"a"}},            // 5: shadowed by nothing, covers
+		{ID: "CVE-1"}, // 0: covers app:1
+		{ID: "CVE-2", Images: []string{"gone:*"}}, // 1: only an image that is not scanned
+		{ID: "GHSA-x"}, // 2: by alias
+		{ID: "CVE-3", Packages: []string{"zlib"}},        // 3: package absent
+		{ID: "CVE-4", Expires: date("2000-01-01")},       // 4: expired but covering: not stale
+		{ID: "CVE-1", Packages: []string{"a"}},           // 5: shadowed by nothing, covers
 		{ID: "CVE-9", Images: []string{"app:*", "db:*"}}, // 6: no finding with that id
 	}}
 	f.reindex()

@@ -47,7 +47,7 @@ func TestProvenanceFake(t *testing.T) {
 		{ID: "B", Line: 4, EndLine: 6},
 		{ID: "C", Line: 7, EndLine: 8},
 		{ID: "D", Line: 9, EndLine: 10},
-		{ID: "E"},                      // not from a file
+		{ID: "E"},                       // not from a file
 		{ID: "F", Line: 11, EndLine: 0}, // end unknown: its first line counts
 	}}
 	b := &fakeBlamer{lines: []BlameLine{
