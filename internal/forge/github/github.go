@@ -469,21 +469,20 @@ func (c *Client) Close(ctx context.Context, head, comment string) (bool, error) 
 	}
 	for _, pr := range open {
 		n := pr.GetNumber()
+		// Comment first, unless an earlier, interrupted Close already
+		// did: the pull request stays open until the comment is there,
+		// so a rerun finishes the job without a second comment.
+		if comment != "" {
+			if err := c.commentOnce(ctx, n, comment); err != nil {
+				return false, err
+			}
+		}
 		err := c.do(ctx, fmt.Sprintf("closing pull request #%d", n), scopePR, nil, func(ctx context.Context) (*gh.Response, error) {
 			_, resp, err := c.rest.PullRequests.Edit(ctx, c.cfg.Owner, c.cfg.Repo, n, &gh.PullRequest{State: gh.Ptr("closed")})
 			return resp, err
 		})
 		if err != nil {
 			return false, err
-		}
-		if comment != "" {
-			err := c.do(ctx, fmt.Sprintf("commenting on pull request #%d", n), scopePR, nil, func(ctx context.Context) (*gh.Response, error) {
-				_, resp, err := c.rest.Issues.CreateComment(ctx, c.cfg.Owner, c.cfg.Repo, n, gh.IssueCommentRequest{Body: comment})
-				return resp, err
-			})
-			if err != nil {
-				return true, err
-			}
 		}
 	}
 	ref := "heads/" + head
@@ -504,4 +503,38 @@ func (c *Client) Close(ctx context.Context, head, comment string) (bool, error) 
 		err = nil // gone meanwhile, or by our own lost request
 	}
 	return len(open) > 0, err
+}
+
+// commentOnce posts body on issue n unless its comments already hold it.
+func (c *Client) commentOnce(ctx context.Context, n int, body string) error {
+	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
+	for {
+		var comments []*gh.IssueComment
+		var next int
+		err := c.do(ctx, fmt.Sprintf("reading comments of pull request #%d", n), scopePRRead, nil, func(ctx context.Context) (*gh.Response, error) {
+			var resp *gh.Response
+			var err error
+			comments, resp, err = c.rest.Issues.ListComments(ctx, c.cfg.Owner, c.cfg.Repo, n, opts)
+			if resp != nil {
+				next = resp.NextPage
+			}
+			return resp, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, cm := range comments {
+			if normalizeBody(cm.GetBody()) == normalizeBody(body) {
+				return nil
+			}
+		}
+		if next == 0 {
+			break
+		}
+		opts.Page = next
+	}
+	return c.do(ctx, fmt.Sprintf("commenting on pull request #%d", n), scopePR, nil, func(ctx context.Context) (*gh.Response, error) {
+		_, resp, err := c.rest.Issues.CreateComment(ctx, c.cfg.Owner, c.cfg.Repo, n, gh.IssueCommentRequest{Body: body})
+		return resp, err
+	})
 }
