@@ -188,6 +188,10 @@ func (r *run) sync(ctx context.Context) error {
 	r.res.Number = pr.GetNumber()
 	r.res.URL = pr.GetHTMLURL()
 	r.res.AutoMerge = pr.AutoMerge != nil
+	if pr.MergedAt != nil {
+		r.res.Merged = true // this very commit was merged by an earlier run
+		return nil
+	}
 
 	// A request that came to need review must not be merged by an
 	// auto-merge enabled earlier: switch it off before anything else.
@@ -209,7 +213,9 @@ func (r *run) sync(ctx context.Context) error {
 }
 
 // pullRequest finds the open pull request from Head into Base, reopens
-// the newest one a human closed without merging, or creates one.
+// the newest one a human closed without merging, or creates one. When the
+// newest one was merged at HeadSHA it is returned as is: an earlier run
+// already did the job.
 func (r *run) pullRequest(ctx context.Context) (*gh.PullRequest, error) {
 	open, err := r.c.list(ctx, r.req.Head, r.req.Base, "open", 100)
 	if err != nil {
@@ -223,6 +229,11 @@ func (r *run) pullRequest(ctx context.Context) (*gh.PullRequest, error) {
 		return nil, err
 	}
 	previous := 0
+	if len(closed) == 1 && closed[0].MergedAt != nil && closed[0].GetHead().GetSHA() == r.req.HeadSHA && r.req.HeadSHA != "" {
+		// A rerun after the merge went through (its answer lost, or a
+		// later step failed): the request is already fulfilled.
+		return closed[0], nil
+	}
 	if len(closed) == 1 && closed[0].MergedAt == nil {
 		pr, err := r.reopen(ctx, closed[0])
 		if err == nil {

@@ -204,6 +204,13 @@ func TestNextDayCleanRemovesLabelAndMerges(t *testing.T) {
 	if len(h.fake.Labels()) != 1 {
 		t.Errorf("the repository label must stay: %+v", h.fake.Labels())
 	}
+	// A rerun of the same day (its answer was lost, say) finds the merge
+	// done and opens nothing new.
+	h.rerunIsIdempotent(req)
+	if res := h.sync(req); !res.Merged || res.Number != 1 {
+		t.Errorf("rerun after merge = %+v", res)
+	}
+	h.onlyPR()
 }
 
 func TestRerunIsIdempotent(t *testing.T) {
