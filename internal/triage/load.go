@@ -170,45 +170,47 @@ var yamlLineErr = regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`)
 // syntax records a YAML syntax error as a problem.
 func (l *loader) syntax(err error) {
 	msg := err.Error()
+	reported := 0
 	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		l.addf(l.errorLine(n, msg), "invalid YAML: %s", m[2])
-		return
+		reported, _ = strconv.Atoi(m[1])
 	}
-	line := 0
-	if m := unknownAnchor.FindStringSubmatch(msg); m != nil {
-		for i, text := range l.lay.lines {
-			if strings.Contains(text, "*"+m[1]) {
-				line = i + 1
-				break
-			}
-		}
-	}
-	l.addf(line, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	l.addf(l.errorLine(reported, msg), "invalid YAML: %s", yamlProblem(msg))
 }
 
-var unknownAnchor = regexp.MustCompile(`unknown anchor '(.*)' referenced`)
-
-// maxErrorSearch bounds the lines errorLine parses, so a huge broken file
-// costs little.
-const maxErrorSearch = 1000000
-
-// errorLine finds the line a YAML syntax error is on. yaml.v3 reports the
-// line where the enclosing collection starts, counted from zero, for most
-// errors; the first prefix of the file that fails with the same message
-// ends on the line with the offending text. reported is kept when no
-// prefix reproduces the error.
+// errorLine finds the line a YAML syntax error is on. yaml.v3 reports,
+// for most errors, the line where the enclosing collection starts, counted
+// from zero. The parser reads from the start, so a prefix of the file
+// fails with the same message once it holds the offending text, and
+// usually not before: a binary search over prefixes finds that line in a
+// few parses. reported is kept when no prefix reproduces the error.
 func (l *loader) errorLine(reported int, msg string) int {
 	lines := l.lay.lines
-	parsed := 0
-	for k := max(1, reported-1); k <= len(lines) && parsed < maxErrorSearch; k++ {
-		parsed += k
-		prefix := strings.Join(lines[:k], "\n")
-		if _, err := decodeAll(prefix); err != nil && strings.TrimPrefix(yamlLineErr.ReplaceAllString(err.Error(), "$2"), "yaml: ") == strings.TrimPrefix(yamlLineErr.ReplaceAllString(msg, "$2"), "yaml: ") {
-			return k
+	want := yamlProblem(msg)
+	fails := func(k int) bool {
+		_, err := decodeAll(strings.Join(lines[:k], "\n"))
+		return err != nil && yamlProblem(err.Error()) == want
+	}
+	lo, hi := max(1, reported-1), len(lines)
+	if lo > hi || !fails(hi) {
+		return reported
+	}
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
 		}
 	}
-	return reported
+	return lo
+}
+
+// yamlProblem is a yaml.v3 error message without its "yaml: line N: ".
+func yamlProblem(msg string) string {
+	if m := yamlLineErr.FindStringSubmatch(msg); m != nil {
+		return m[2]
+	}
+	return strings.TrimPrefix(msg, "yaml: ")
 }
 
 // decodeAll parses every document of src, turning a parser panic into an
@@ -426,7 +428,7 @@ func (l *loader) keyName(k *yaml.Node, seen map[string]int) (string, bool) {
 func (l *loader) entry(n *yaml.Node, next int) (d Decision, e entry, scopeOK bool) {
 	d = Decision{Line: n.Line}
 	e = entry{node: n, start: n.Line}
-	e.end = max(l.lay.maxLine(n), l.lay.lastContent(n.Line, next-1))
+	e.end = max(l.lay.maxLine(n), l.lay.lastContent(n.Line, next-1, n.Column-1))
 	d.EndLine = e.end
 	if n.Kind != yaml.MappingNode {
 		l.addf(n.Line, "a decision must be a mapping (id: …, status: …, reason: …), not a %s", kindName(n))
@@ -454,7 +456,7 @@ func (l *loader) entry(n *yaml.Node, next int) (d Decision, e entry, scopeOK boo
 			fnext = n.Content[i+2].Line
 		}
 		e.fields = append(e.fields, field{name: name, key: k, value: v,
-			end: max(l.lay.maxLine(v), l.lay.lastContent(k.Line, fnext-1))})
+			end: max(l.lay.maxLine(v), l.lay.lastContent(k.Line, fnext-1, k.Column-1))})
 		lines[name] = v.Line
 		switch name {
 		case "id":
@@ -597,11 +599,17 @@ func (lay *layout) maxLine(n *yaml.Node) int {
 }
 
 // lastContent returns the last line in from..to that holds something other
-// than blanks, comments, a lone "-" or a document marker, or from.
-func (lay *layout) lastContent(from, to int) int {
+// than blanks, a lone "-", a document marker, or a comment indented by
+// indent spaces or less; or from. A "#" line indented deeper may be the
+// text of a block scalar, so it counts.
+func (lay *layout) lastContent(from, to, indent int) int {
 	for n := min(to, len(lay.lines)); n > from; n-- {
-		s := strings.TrimSpace(lay.lines[n-1])
-		if s == "" || s == "-" || s == "..." || s == "---" || strings.HasPrefix(s, "#") {
+		line := strings.TrimRight(lay.lines[n-1], "\r")
+		s := strings.TrimLeft(line, " ")
+		switch {
+		case strings.TrimSpace(s) == "", s == "-", s == "...", s == "---":
+			continue
+		case strings.HasPrefix(s, "#") && len(line)-len(s) <= indent:
 			continue
 		}
 		return n

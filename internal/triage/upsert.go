@@ -354,12 +354,14 @@ func (e *editor) appendEntry(d *Decision) error {
 		e.removeToken(r.Line, start, end)
 		e.insertAfter(r.Line, e.mappingForm(d))
 		return nil
+	case lay.form == formMapping && lay.root.Style&yaml.FlowStyle != 0:
+		return fmt.Errorf("%w: the file is one mapping in flow style ({…}); write one key per line", errNotEditable)
 	case lay.form == formMapping && lay.declKey == nil:
 		r := lay.root
 		if !e.indentOK(r.Line, r.Column) {
 			return fmt.Errorf("%w: the top-level keys are not indented with spaces", errNotEditable)
 		}
-		after := max(lay.maxLine(r), lay.lastContent(r.Line, e.docEnd()))
+		after := max(lay.maxLine(r), lay.lastContent(r.Line, e.docEnd(), r.Column-1))
 		text := spaces(r.Column-1) + "decisions:" + e.nl + e.renderEntry(d, r.Column+2, r.Column+4)
 		e.insertAfter(after, text)
 		return nil
@@ -421,9 +423,19 @@ func (e *editor) appendFlow(d *Decision, seq *yaml.Node) error {
 		return fmt.Errorf("%w: cannot find the list on line %d", errNotEditable, seq.Line)
 	}
 	rel := start - e.offs[seq.Line-1]
-	inner := strings.TrimLeft(l[rel+1:], " \t")
-	if !strings.HasPrefix(l[rel:], "[") || !strings.HasPrefix(inner, "]") {
-		return fmt.Errorf("%w: the empty list on line %d spans lines; write decisions: on a line of its own", errNotEditable, seq.Line)
+	// The list may have a tag or an anchor before it: "!!seq []".
+	open := strings.IndexByte(l[rel:], '[')
+	if open < 0 {
+		return fmt.Errorf("%w: cannot find the empty list on line %d", errNotEditable, seq.Line)
+	}
+	for _, tok := range strings.Fields(l[rel : rel+open]) {
+		if tok[0] != '!' && tok[0] != '&' {
+			return fmt.Errorf("%w: cannot replace the empty list on line %d; write \"decisions:\" and the entries below it", errNotEditable, seq.Line)
+		}
+	}
+	inner := strings.TrimLeft(l[rel+open+1:], " \t")
+	if !strings.HasPrefix(inner, "]") {
+		return fmt.Errorf("%w: the empty list on line %d spans lines; write \"decisions:\" and the entries below it", errNotEditable, seq.Line)
 	}
 	end := start + (len(l[rel:]) - len(inner)) + 1
 	var dash int

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -343,6 +344,62 @@ func TestUpsertEdits(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, string(out)); diff != "" {
 				t.Errorf("Upsert (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// layouts are decisions files written in unusual but valid ways; Upsert
+// must edit each correctly or decline with errNotEditable. They also seed
+// FuzzLoad.
+var layouts = []string{
+	"- \"id\": CVE-1\n  'status': accepted\n  reason: r\n  severity: LOW\n",
+	"- ? id\n  : CVE-1\n  status: accepted\n  reason: r\n  severity: LOW\n",
+	"- id: CVE-1\n  ? status\n  : accepted\n  reason: r\n  severity: LOW\n",
+	"- id: CVE-1\n  status:\taccepted\t# tabs\n  reason:\tr\n  severity: LOW\n",
+	"- id: CVE-1\n  status: accepted\n  reason: |+\n    keep\n\n  severity: LOW\n",
+	"- id: CVE-1\n  status: accepted\n  reason: \"multi\n    line\"   # c\n  severity: LOW\n",
+	"- id: CVE-1\n  status: accepted\n  reason: 'it''s'\n  severity: LOW\n",
+	"- id: CVE-1\n  severity: LOW\n  reason: r\n  status: accepted\n",
+	"- id: CVE-1\n\n  # comment in the middle\n  status: accepted\n\n  reason: r\n  severity: LOW\n\n\n",
+	"decisions:\n  - id: CVE-1\n    status: accepted\n    reason: r\n    severity: LOW\nschemaVersion: 1",
+	"  - id: CVE-1\n    status: accepted\n    reason: r\n    severity: LOW\n",
+	"schemaVersion: 1\ndecisions:\n- id: CVE-1\n  status: accepted\n  reason: r\n  severity: LOW\n",
+	"schemaVersion: 1\ndecisions:\n\n  ~\n",
+	"schemaVersion: 1\ndecisions: [\n]\n",
+	"schemaVersion: 1\ndecisions: !!seq []\n",
+	"schemaVersion: 1\ndecisions: null\n",
+	"schemaVersion: 1\ndecisions:\n",
+	"  schemaVersion: 1\n",
+	"{schemaVersion: 1}\n",
+	"{schemaVersion: 1, decisions: []}\n",
+	"schemaVersion: 1 # x\ndecisions: # y\n# z\n",
+	"- id: CVE-1\n  status: accepted\n  reason: r\n  severity: LOW\n  expires: 2020-01-01\n  ticket: \"\"\n",
+	"- id: CVE-1\n  status: not_affected\n  justification: component_not_present\n  reason: r\n  severity: LOW\n",
+	"- status: not_affected\n  justification: component_not_present\n  id: CVE-1\n  reason: r\n  severity: LOW\n",
+	"- justification: component_not_present\n  status: not_affected\n  id: CVE-1\n  reason: r\n  severity: LOW\n",
+	"- id: CVE-1\n  status: accepted\n  reason: r\n  severity: LOW\n...\n# after\n",
+	"%YAML 1.1\n---\n- id: CVE-1\n  status: accepted\n  reason: r\n  severity: LOW\n",
+	"- id: CVE-1\n  status: accepted\n  reason: >-\n    # looks like a comment\n  severity: LOW\n",
+	"- id: CVE-1\n  status: accepted\n  severity: LOW\n  reason: >-\n    text\n    # looks like a comment\n",
+	"- id: CVE-1\n  status: accepted\n  reason: r\n  severity: LOW\n  ticket: !!str 12\n",
+	"- id: CVE-1\n  status: accepted\n  reason: r\n  severity: LOW\n  ticket: 12 #c\n",
+	"- id: CVE-1\n  status: accepted\n  reason: r\n  severity: LOW\n  ticket:\n    T-1\n",
+}
+
+func TestUpsertLayouts(t *testing.T) {
+	for _, s := range layouts {
+		t.Run(fmt.Sprintf("%q", s), func(t *testing.T) {
+			file, err := Load(decisionsPath, []byte(s))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			for _, d := range []Decision{
+				{ID: "CVE-2099-12345", Status: NotAffected, Justification: Justifications[1], Reason: "x", Severity: report.High, Expires: date("2030-01-02"), Ticket: "T"},
+				{ID: "CVE-1", Status: UnderInvestigation, Reason: "re-opened", Severity: report.Critical, Expires: date("2031-05-06"), Ticket: "T-2"},
+				{ID: "CVE-1", Status: NotAffected, Justification: Justifications[2], Reason: "r2", Severity: report.Low},
+			} {
+				upsertKeeps(t, []byte(s), file, d)
 			}
 		})
 	}
