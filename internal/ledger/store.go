@@ -204,6 +204,9 @@ func (s Store) WriteAll(ctx context.Context, reports []*report.Report) (changed 
 		for _, p := range ps[renamed:] {
 			p.w.discard()
 		}
+		if created && renamed == 0 {
+			os.Remove(dir) // only if still empty
+		}
 	}()
 	for i, r := range reports {
 		if err := ctx.Err(); err != nil {

@@ -306,6 +306,18 @@ func TestWriteAllFailureChangesNothing(t *testing.T) {
 	}
 }
 
+func TestWriteAllFailureInFreshRepository(t *testing.T) {
+	unsorted := rep("c", "CVE-2024-0001", "CVE-2024-0002")
+	unsorted.Findings[0], unsorted.Findings[1] = unsorted.Findings[1], unsorted.Findings[0]
+	s := Store{Root: t.TempDir()}
+	if _, err := s.WriteAll(context.Background(), []*report.Report{rep("a"), unsorted}); err == nil {
+		t.Fatal("WriteAll of a report that does not encode succeeded")
+	}
+	if entries, _ := os.ReadDir(s.Root); len(entries) != 0 {
+		t.Errorf("a failed first write left %v", entries)
+	}
+}
+
 func TestWriteAllKeepsMode(t *testing.T) {
 	ctx := context.Background()
 	s := Store{Root: t.TempDir()}
