@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets testscript run cvetrail in-process as the command
+// "cvetrail".
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"cvetrail": func() {
+			os.Exit(Main(context.Background(), os.Args[1:], OSEnv()))
+		},
+	})
+}
+
+// fixturesDir finds ../shared/fixtures next to the repository, or
+// CVETRAIL_FIXTURES.
+func fixturesDir(t testing.TB) string {
+	if d := os.Getenv("CVETRAIL_FIXTURES"); d != "" {
+		return d
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(filepath.Dir(dir), "shared", "fixtures")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// TestScripts runs the end-to-end scripts in testdata/script against real
+// git repositories.
+func TestScripts(t *testing.T) {
+	fixtures := fixturesDir(t)
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(e *testscript.Env) error {
+			home := filepath.Join(e.WorkDir, ".home")
+			if err := os.MkdirAll(home, 0o755); err != nil {
+				return err
+			}
+			e.Setenv("FIXTURES", fixtures)
+			e.Setenv("HOME", home)
+			e.Setenv("XDG_CONFIG_HOME", home)
+			e.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+			e.Setenv("GIT_AUTHOR_NAME", "Ada Reviewer")
+			e.Setenv("GIT_AUTHOR_EMAIL", "ada@example.com")
+			e.Setenv("GIT_COMMITTER_NAME", "Ada Reviewer")
+			e.Setenv("GIT_COMMITTER_EMAIL", "ada@example.com")
+			e.Setenv("GIT_AUTHOR_DATE", "2026-11-01T10:00:00Z")
+			e.Setenv("GIT_COMMITTER_DATE", "2026-11-01T10:00:00Z")
+			e.Setenv("CVETRAIL_NOW", "2026-11-02")
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			// lines N FILE: FILE has exactly N lines.
+			"lines": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 2 {
+					ts.Fatalf("usage: lines N FILE")
+				}
+				n := strings.Count(ts.ReadFile(args[1]), "\n")
+				if (args[0] == strconv.Itoa(n)) == neg {
+					ts.Fatalf("%s has %d lines, want %s%s", args[1], n, map[bool]string{true: "not ", false: ""}[neg], args[0])
+				}
+			},
+			// setdate DATE: git author/committer date and cvetrail's now.
+			"setdate": func(ts *testscript.TestScript, neg bool, args []string) {
+				if len(args) != 1 {
+					ts.Fatalf("usage: setdate YYYY-MM-DD")
+				}
+				if _, err := time.Parse("2006-01-02", args[0]); err != nil {
+					ts.Fatalf("setdate: %v", err)
+				}
+				ts.Setenv("GIT_AUTHOR_DATE", args[0]+"T10:00:00Z")
+				ts.Setenv("GIT_COMMITTER_DATE", args[0]+"T10:00:00Z")
+				ts.Setenv("CVETRAIL_NOW", args[0])
+			},
+		},
+	})
+}
+
