@@ -60,7 +60,7 @@ func (r *Repo) CommitFiles(ctx context.Context, parent string, files map[string]
 	if err != nil {
 		return "", fmt.Errorf("creating commit: %w", err)
 	}
-	tmp, err := os.MkdirTemp(gitDir, "cvetrail-commit-")
+	tmp, err := os.MkdirTemp(gitDir, commitTempPrefix+"*")
 	if err != nil {
 		return "", fmt.Errorf("creating commit: %w", err)
 	}
@@ -372,4 +372,34 @@ func (r *Repo) resolvePair(ctx context.Context, a, b string) (string, string, er
 		return "", "", err
 	}
 	return ida, idb, nil
+}
+
+// commitTempPrefix names the private directories of CommitFiles in the
+// git directory.
+const commitTempPrefix = "cvetrail-commit-"
+
+// CleanTemp removes the private index directories that CommitFiles runs
+// killed midway left in the git directory, and returns their paths. Call
+// it only while holding the run lock, so no CommitFiles is in progress.
+func (r *Repo) CleanTemp(ctx context.Context) ([]string, error) {
+	gitDir, err := r.GitDir(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("removing temporary files: %w", err)
+	}
+	entries, err := os.ReadDir(gitDir)
+	if err != nil {
+		return nil, fmt.Errorf("removing temporary files: %w", err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), commitTempPrefix) {
+			continue
+		}
+		p := filepath.Join(gitDir, e.Name())
+		if err := os.RemoveAll(p); err != nil {
+			return removed, fmt.Errorf("removing temporary files: %w", err)
+		}
+		removed = append(removed, p)
+	}
+	return removed, nil
 }

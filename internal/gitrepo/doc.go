@@ -17,4 +17,6 @@
 // token for pushing, belong in Repo.Env (GIT_CONFIG_COUNT, GIT_CONFIG_KEY_n,
 // GIT_CONFIG_VALUE_n), never in arguments: failed commands report their
 // arguments in errors.
+//
+// It needs git 2.31 or later.
 package gitrepo

@@ -83,7 +83,7 @@ func (r *Repo) FileHistory(ctx context.Context, rev, path string, opt HistoryOpt
 		extra = append(extra, "-S", opt.Pickaxe)
 	}
 	if opt.Regex != "" {
-		extra = append(extra, "-G", opt.Regex, "--extended-regexp")
+		extra = append(extra, "-G", opt.Regex) // always an extended regexp
 	}
 	if opt.Patch {
 		extra = append(extra, "--patch", "--no-color", "--no-ext-diff", "--no-textconv")

@@ -576,3 +576,23 @@ func TestCancelledContext(t *testing.T) {
 		t.Errorf("RevParse with a cancelled context: %v", err)
 	}
 }
+
+func TestCleanTemp(t *testing.T) {
+	ctx, r := newRepo(t)
+	commit(t, r, "base", nil, map[string]string{"a": "a\n"})
+	left := filepath.Join(r.Dir, ".git", "cvetrail-commit-123")
+	writeFile(t, left, "index", "partial")
+	removed, err := r.CleanTemp(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 1 || removed[0] != left {
+		t.Errorf("CleanTemp removed %v, want %s", removed, left)
+	}
+	if _, err := os.Stat(left); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("%s still there: %v", left, err)
+	}
+	if _, err := os.Stat(filepath.Join(r.Dir, ".git", "HEAD")); err != nil {
+		t.Errorf("CleanTemp removed more: %v", err)
+	}
+}
