@@ -1,11 +1,7 @@
 package trivy
 
 import (
-	"bytes"
-	"fmt"
 	"strconv"
-
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // where names the place in the report that a message is about, such as
@@ -56,166 +52,174 @@ func clip(s string) string {
 	return s
 }
 
-// kindName names a JSON kind for messages.
-func kindName(k jsontext.Kind) string {
-	switch k {
-	case '"':
+// kindName names the kind of JSON value that starts with c.
+func kindName(c byte) string {
+	switch {
+	case c == '"':
 		return "a string"
-	case '0':
+	case c == '-' || c >= '0' && c <= '9':
 		return "a number"
-	case '{':
+	case c == '{':
 		return "an object"
-	case '[':
+	case c == '[':
 		return "an array"
-	case 't', 'f':
+	case c == 't' || c == 'f':
 		return "a boolean"
-	case 'n':
+	case c == 'n':
 		return "null"
 	}
 	return "something else"
 }
 
-// valueOffset returns the offset of the next value, after whitespace and
-// the colon that follows an object name. It must follow a PeekKind.
-func (p *parser) valueOffset() int64 {
-	buf := p.dec.UnreadBuffer()
-	i := 0
-	for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n' || buf[i] == ':' || buf[i] == ',') {
-		i++
+// isValueStart reports whether c can start a JSON value.
+func isValueStart(c byte) bool {
+	switch c {
+	case '"', '{', '[', 't', 'f', 'n', '-':
+		return true
 	}
-	return p.base + p.dec.InputOffset() + int64(i)
+	return c >= '0' && c <= '9'
 }
 
-// typeErr reports a value of the wrong kind.
-func (p *parser) typeErr(w *where, field, want string, got jsontext.Kind) error {
+// typeErr reports a value of the wrong kind, starting with c, at the
+// current position. If c starts no JSON value, the error is the syntax
+// error.
+func (p *parser) typeErr(w *where, field, want string, c byte) error {
+	if !isValueStart(c) {
+		return p.s.charErr("at start of value")
+	}
 	if field != "" {
-		return errAt(p.valueOffset(), "%s: %s: want %s, got %s", w, field, want, kindName(got))
+		return errAt(p.s.offset(), "%s: %s: want %s, got %s", w, field, want, kindName(c))
 	}
-	return errAt(p.valueOffset(), "%s: want %s, got %s", w, want, kindName(got))
+	return errAt(p.s.offset(), "%s: want %s, got %s", w, want, kindName(c))
 }
 
-// peek returns the kind of the next value; on a decoding error it returns
-// that error.
-func (p *parser) peek() (jsontext.Kind, error) {
-	k := p.dec.PeekKind()
-	if k == jsontext.KindInvalid {
-		_, err := p.dec.ReadToken()
-		if err == nil {
-			return 0, fmt.Errorf("internal error: PeekKind failed but ReadToken did not")
-		}
-		return 0, p.wrap(err)
+// peek returns the first byte of the next token; at the end of the input
+// it returns the error that says why the input ended.
+func (p *parser) peek(inside string) (byte, error) {
+	c := p.s.peek()
+	if c == 0 {
+		return 0, p.s.endErr(inside)
 	}
-	return k, nil
-}
-
-// token reads the next token, which is a delimiter or a literal.
-func (p *parser) token() (jsontext.Token, error) {
-	t, err := p.dec.ReadToken()
-	if err != nil {
-		return t, p.wrap(err)
-	}
-	return t, nil
+	return c, nil
 }
 
 // skip skips the next value.
-func (p *parser) skip() error {
-	if err := p.dec.SkipValue(); err != nil {
-		return p.wrap(err)
-	}
-	return nil
-}
+func (p *parser) skip() error { return p.s.skip() }
 
 // open reads the opening delimiter of an object or array, or null. It
 // reports whether a delimiter (and not null) was read.
-func (p *parser) open(w *where, field string, delim jsontext.Kind) (bool, error) {
-	k, err := p.peek()
+func (p *parser) open(w *where, field string, delim byte) (bool, error) {
+	c, err := p.peek("an object")
 	if err != nil {
 		return false, err
 	}
-	switch k {
+	switch c {
 	case delim:
+		p.s.pos++
+		return true, nil
 	case 'n':
-		_, err := p.token()
+		_, err := p.s.literal()
 		return false, err
-	default:
-		want := "an object"
-		if delim == '[' {
-			want = "an array"
+	}
+	want := "an object"
+	if delim == '[' {
+		want = "an array"
+	}
+	return false, p.typeErr(w, field, want, c)
+}
+
+// next reads the next object member's name and the colon after it, or the
+// closing '}' in which case it returns nil. *first tells whether no member
+// was read yet. The name is valid until the next read.
+func (p *parser) next(first *bool) ([]byte, error) {
+	c, err := p.peek("an object")
+	if err != nil {
+		return nil, err
+	}
+	if c == '}' {
+		p.s.pos++
+		return nil, nil
+	}
+	if !*first {
+		if c != ',' {
+			return nil, p.s.charErr("after object value (expecting ',' or '}')")
 		}
-		return false, p.typeErr(w, field, want, k)
+		p.s.pos++
+		if c, err = p.peek("an object"); err != nil {
+			return nil, err
+		}
 	}
-	_, err = p.token()
-	return err == nil, err
-}
-
-// next reads the next object member's name, or the closing '}' in which
-// case it returns nil. The name is valid until the next read.
-func (p *parser) next() ([]byte, error) {
-	k, err := p.peek()
+	if c != '"' {
+		return nil, p.s.charErr("where an object member name is expected")
+	}
+	*first = false
+	raw, escaped, _, err := p.s.str()
 	if err != nil {
 		return nil, err
 	}
-	if k == '}' {
-		_, err := p.token()
+	if escaped {
+		raw = p.s.unescape(raw)
+	}
+	if s := p.s; s.pos < len(s.buf) && s.buf[s.pos] == ':' {
+		s.pos++
+		return raw, nil
+	}
+	// Reading on may move the buffer that raw points into.
+	if !escaped {
+		p.s.scratch = append(p.s.scratch[:0], raw...)
+		raw = p.s.scratch
+	}
+	if err := p.s.expect(':', "after object member name (expecting ':')", "an object"); err != nil {
 		return nil, err
 	}
-	v, err := p.dec.ReadValue()
-	if err != nil {
-		return nil, p.wrap(err)
-	}
-	return p.unquote(v)
+	return raw, nil
 }
 
-// more reports whether an array has another element, reading its closing
-// ']' when it does not.
-func (p *parser) more() (bool, error) {
-	k, err := p.peek()
+// more reports whether an array has another element, reading the ','
+// before it, or the closing ']' when it has none. *first tells whether no
+// element was read yet.
+func (p *parser) more(first *bool) (bool, error) {
+	c, err := p.peek("an array")
 	if err != nil {
 		return false, err
 	}
-	if k == ']' {
-		_, err := p.token()
-		return false, err
+	if c == ']' {
+		p.s.pos++
+		return false, nil
 	}
+	if !*first {
+		if c != ',' {
+			return false, p.s.charErr("after array element (expecting ',' or ']')")
+		}
+		p.s.pos++
+	}
+	*first = false
 	return true, nil
-}
-
-// unquote returns the content of the JSON string v, unescaped. The result
-// is valid until the next read.
-func (p *parser) unquote(v jsontext.Value) ([]byte, error) {
-	b := v[1 : len(v)-1]
-	if bytes.IndexByte(b, '\\') < 0 {
-		return b, nil
-	}
-	var err error
-	p.scratch, err = jsontext.AppendUnquote(p.scratch[:0], v)
-	if err != nil {
-		return nil, errAt(p.base+p.dec.InputOffset()-int64(len(v)), "invalid JSON string: %v", err)
-	}
-	return p.scratch, nil
 }
 
 // bytes reads a string value, or null (ok false). The result is valid
 // until the next read.
 func (p *parser) bytes(w *where, field string) (b []byte, ok bool, err error) {
-	k, err := p.peek()
+	c, err := p.peek("an object")
 	if err != nil {
 		return nil, false, err
 	}
-	switch k {
+	switch c {
 	case '"':
 	case 'n':
-		_, err := p.token()
+		_, err := p.s.literal()
 		return nil, false, err
 	default:
-		return nil, false, p.typeErr(w, field, "a string", k)
+		return nil, false, p.typeErr(w, field, "a string", c)
 	}
-	v, err := p.dec.ReadValue()
+	raw, escaped, _, err := p.s.str()
 	if err != nil {
-		return nil, false, p.wrap(err)
+		return nil, false, err
 	}
-	b, err = p.unquote(v)
-	return b, err == nil, err
+	if escaped {
+		raw = p.s.unescape(raw)
+	}
+	return raw, true, nil
 }
 
 // str reads a string value (or null, as "") into a new string.
@@ -258,26 +262,25 @@ func (p *parser) intern(b []byte) string {
 
 // number reads a number value, or null (ok false).
 func (p *parser) number(w *where, field string) (f float64, ok bool, err error) {
-	k, err := p.peek()
+	c, err := p.peek("an object")
 	if err != nil {
 		return 0, false, err
 	}
-	switch k {
-	case '0':
-	case 'n':
-		_, err := p.token()
+	switch {
+	case c == '-' || c >= '0' && c <= '9':
+	case c == 'n':
+		_, err := p.s.literal()
 		return 0, false, err
 	default:
-		return 0, false, p.typeErr(w, field, "a number", k)
+		return 0, false, p.typeErr(w, field, "a number", c)
 	}
-	off := p.valueOffset()
-	t, err := p.token()
+	b, off, err := p.s.number()
 	if err != nil {
 		return 0, false, err
 	}
-	f, err = t.Float()
+	f, err = strconv.ParseFloat(string(b), 64)
 	if err != nil {
-		return 0, false, errAt(off, "%s: %s: %v", w, field, err)
+		return 0, false, errAt(off, "%s: %s: number %s is out of range", w, field, clipBytes(b, 40))
 	}
 	return f, true, nil
 }

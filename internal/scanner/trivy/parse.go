@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-json-experiment/json/jsontext"
-
 	"github.com/cvetrail/cvetrail/internal/report"
 )
 
@@ -33,19 +31,18 @@ const (
 // (r.Normalize() called). It never returns a partial report: on error the
 // report is nil.
 func Parse(r io.Reader, opts Options) (*report.Report, error) {
-	in, base, err := newInput(r)
+	s, err := newScanner(r)
 	if err != nil {
 		return nil, err
 	}
 	p := &parser{
 		opts: opts,
-		base: base,
-		dec:  jsontext.NewDecoder(in),
+		s:    s,
 		strs: make(map[string]string, 1024),
 		rep:  &report.Report{Scan: report.ScanInfo{Scanner: "trivy"}},
 	}
 	if err := p.document(); err != nil {
-		return nil, err
+		return nil, p.context(err)
 	}
 	if err := p.finish(); err != nil {
 		return nil, err
@@ -54,14 +51,25 @@ func Parse(r io.Reader, opts Options) (*report.Report, error) {
 	return p.rep, nil
 }
 
+// context prefixes a syntax error with the place in the report where it
+// was found, such as the vulnerability being read.
+func (p *parser) context(err error) error {
+	var e *Error
+	var se *syntaxError
+	if p.cur == nil || !errors.As(err, &e) || !errors.As(e.Err, &se) {
+		return err
+	}
+	e.Err = fmt.Errorf("%s: %w", p.cur, se)
+	return e
+}
+
 // parser holds the state of one Parse.
 type parser struct {
-	opts    Options
-	dec     *jsontext.Decoder
-	base    int64 // added to the decoder's offsets: bytes skipped before it
-	rep     *report.Report
-	strs    map[string]string // interned strings
-	scratch []byte            // unescaped strings
+	opts Options
+	s    *scanner
+	rep  *report.Report
+	strs map[string]string // interned strings
+	cur  *where            // what is being read, for syntax errors
 
 	v       rawVuln     // the vulnerability being read
 	meta    []findMeta  // parallel to rep.Findings
@@ -78,6 +86,8 @@ type parser struct {
 	// Slabs from which small slices are cut, to save allocations.
 	strSlab  []string
 	cvssSlab []report.CVSS
+
+	cvssNames map[string]*[7]string // see cvssFields
 
 	warnings map[string]int // warnings given, by kind, to cap repeats
 	extra    map[string]int // warnings not given because of the cap
@@ -100,32 +110,40 @@ type resultRec struct {
 
 // document reads the top-level value.
 func (p *parser) document() error {
-	t, err := p.dec.ReadToken()
-	if err == io.EOF {
-		return errors.New("empty file: no JSON in it")
+	c := p.s.peek()
+	if c == 0 {
+		if p.s.rerr == io.EOF {
+			return errors.New("empty file: no JSON in it")
+		}
+		return p.s.endErr("the report")
 	}
-	if err != nil {
-		return p.wrap(err)
-	}
-	switch t.Kind() {
+	start := p.s.offset()
+	var err error
+	switch c {
 	case '{':
+		p.s.pos++
 		err = p.reportObject()
 	case '[':
+		p.s.pos++
 		err = p.array()
-	case 'n':
-		err = errAt(p.base, "not a Trivy report: the file holds JSON null")
 	default:
-		err = errAt(p.base, "not a Trivy report: the file holds %s, not an object or array", kindName(t.Kind()))
+		if err := p.s.skip(); err != nil {
+			return err
+		}
+		if c == 'n' {
+			return errAt(start, "not a Trivy report: the file holds JSON null")
+		}
+		return errAt(start, "not a Trivy report: the file holds %s, not an object or array", kindName(c))
 	}
 	if err != nil {
 		return err
 	}
-	off := p.base + p.dec.InputOffset()
-	if _, err := p.dec.ReadToken(); err != io.EOF {
-		if err != nil {
-			return p.wrap(err)
-		}
-		return errAt(off, "unexpected data after the end of the report (two JSON documents in one file?)")
+	p.cur = nil
+	if c := p.s.peek(); c != 0 {
+		return errAt(p.s.offset(), "unexpected data after the end of the report (two JSON documents in one file?)")
+	}
+	if p.s.rerr != io.EOF {
+		return p.s.endErr("the report")
 	}
 	return nil
 }
@@ -144,8 +162,8 @@ var otherFormats = map[string]string{
 func (p *parser) reportObject() error {
 	p.format = FormatSchema2
 	w := &where{}
-	for {
-		name, err := p.next()
+	for first := true; ; {
+		name, err := p.next(&first)
 		if err != nil {
 			return err
 		}
@@ -154,7 +172,8 @@ func (p *parser) reportObject() error {
 		}
 		switch string(name) {
 		case "SchemaVersion":
-			off := p.valueOffset()
+			p.s.peek()
+			off := p.s.offset()
 			v, ok, err := p.number(w, "SchemaVersion")
 			if err != nil {
 				return err
@@ -164,7 +183,7 @@ func (p *parser) reportObject() error {
 				if ok {
 					s = strconv.FormatFloat(v, 'g', -1, 64)
 				}
-				return errAt(off, "Trivy report SchemaVersion %s is not supported: cvetrail reads SchemaVersion 2 and the older array of results", s)
+				return errAt(off, "unsupported Trivy report SchemaVersion %s: cvetrail reads SchemaVersion 2 and the older array of results", s)
 			}
 			p.schema = true
 		case "ArtifactName":
@@ -184,11 +203,11 @@ func (p *parser) reportObject() error {
 			}
 		case "Results":
 			ok, err := p.open(w, "Results", '[')
-			if err != nil || !ok {
+			if err != nil {
 				return err
 			}
-			for {
-				more, err := p.more()
+			for first := ok; ok; {
+				more, err := p.more(&first)
 				if err != nil {
 					return err
 				}
@@ -201,7 +220,7 @@ func (p *parser) reportObject() error {
 			}
 		default:
 			if what, ok := otherFormats[string(name)]; ok && !p.schema {
-				return errAt(p.base, "not a Trivy report: this looks like %s (it has a %q key)", what, name)
+				return errAt(0, "not a Trivy report: this looks like %s (it has a %q key)", what, name)
 			}
 			if len(p.otherKeys) < 5 {
 				p.otherKeys = append(p.otherKeys, string(name))
@@ -213,7 +232,7 @@ func (p *parser) reportObject() error {
 	}
 	if !p.schema {
 		if len(p.otherKeys) == 0 && p.resultCount == 0 {
-			return errAt(p.base, "not a Trivy report: an empty JSON object")
+			return errAt(0, "not a Trivy report: an empty JSON object")
 		}
 		keys := p.otherKeys
 		if p.resultCount > 0 {
@@ -223,7 +242,7 @@ func (p *parser) reportObject() error {
 		for i, k := range keys {
 			q[i] = strconv.Quote(clip(k))
 		}
-		return errAt(p.base, "not a Trivy report: a JSON object without SchemaVersion (its keys include %s)", strings.Join(q, ", "))
+		return errAt(0, "not a Trivy report: a JSON object without SchemaVersion (its keys include %s)", strings.Join(q, ", "))
 	}
 	return nil
 }
@@ -234,8 +253,8 @@ func (p *parser) metadata(w *where) error {
 	if err != nil || !ok {
 		return err
 	}
-	for {
-		name, err := p.next()
+	for first := true; ; {
+		name, err := p.next(&first)
 		if err != nil || name == nil {
 			return err
 		}
@@ -249,8 +268,8 @@ func (p *parser) metadata(w *where) error {
 		if err != nil {
 			return err
 		}
-		for ok {
-			name, err := p.next()
+		for first := true; ok; {
+			name, err := p.next(&first)
 			if err != nil {
 				return err
 			}
@@ -280,8 +299,8 @@ func (p *parser) trivyInfo(w *where) error {
 	if err != nil || !ok {
 		return err
 	}
-	for {
-		name, err := p.next()
+	for first := true; ; {
+		name, err := p.next(&first)
 		if err != nil || name == nil {
 			return err
 		}
@@ -321,30 +340,31 @@ var (
 func (p *parser) array() error {
 	p.format = FormatLegacy
 	shape := ""
-	for i := 1; ; i++ {
-		more, err := p.more()
+	for i, first := 1, true; ; i++ {
+		more, err := p.more(&first)
 		if err != nil {
 			return err
 		}
 		if !more {
 			return nil
 		}
-		k, err := p.peek()
+		c, err := p.peek("an array")
 		if err != nil {
 			return err
 		}
-		off := p.valueOffset()
-		if k != '{' {
-			return errAt(off, "not a Trivy report: element %d of the top-level array is %s, not an object (a Trivy result or vulnerability)", i, kindName(k))
+		off := p.s.offset()
+		if c != '{' {
+			if !isValueStart(c) {
+				return p.s.charErr("at start of value")
+			}
+			return errAt(off, "not a Trivy report: element %d of the top-level array is %s, not an object (a Trivy result or vulnerability)", i, kindName(c))
 		}
-		if _, err := p.token(); err != nil {
-			return err
-		}
+		p.s.pos++
 		// Members before the first known one are unknown to both shapes
 		// and would be skipped anyway.
-		var first string
-		for first == "" {
-			name, err := p.next()
+		var firstName string
+		for firstMember := true; firstName == ""; {
+			name, err := p.next(&firstMember)
 			if err != nil {
 				return err
 			}
@@ -353,7 +373,7 @@ func (p *parser) array() error {
 			}
 			switch {
 			case resultKeys[string(name)]:
-				first = string(name)
+				firstName = string(name)
 				if shape == "" {
 					shape = "result"
 				}
@@ -361,7 +381,7 @@ func (p *parser) array() error {
 					return errAt(off, "element %d of the top-level array is a Trivy result, but element 1 is a vulnerability", i)
 				}
 			case vulnKeys[string(name)]:
-				first = string(name)
+				firstName = string(name)
 				if shape == "" {
 					shape = "vulnerability"
 					p.format = FormatFlat
@@ -379,9 +399,9 @@ func (p *parser) array() error {
 			}
 		}
 		if shape == "result" {
-			err = p.resultBody(off, first)
+			err = p.resultBody(off, firstName)
 		} else {
-			err = p.flatVuln(i, off, first)
+			err = p.flatVuln(i, off, firstName)
 		}
 		if err != nil {
 			return err
@@ -393,6 +413,7 @@ func (p *parser) array() error {
 // member name has been read.
 func (p *parser) flatVuln(i int, off int64, first string) error {
 	w := &where{kind: "vulnerability", index: i}
+	p.cur = w
 	if err := p.vulnBody(w, first); err != nil {
 		return err
 	}
@@ -401,17 +422,15 @@ func (p *parser) flatVuln(i int, off int64, first string) error {
 
 // result reads one result object.
 func (p *parser) result() error {
-	k, err := p.peek()
+	c, err := p.peek("an array")
 	if err != nil {
 		return err
 	}
-	off := p.valueOffset()
-	if k != '{' {
-		return errAt(off, "result %d: want an object, got %s", p.resultCount+1, kindName(k))
+	off := p.s.offset()
+	if c != '{' {
+		return p.typeErr(&where{result: p.resultCount + 1}, "", "an object", c)
 	}
-	if _, err := p.token(); err != nil {
-		return err
-	}
+	p.s.pos++
 	return p.resultBody(off, "")
 }
 
@@ -421,14 +440,15 @@ func (p *parser) resultBody(off int64, first string) error {
 	p.resultCount++
 	res := resultRec{index: p.resultCount, off: off, start: len(p.rep.Findings)}
 	w := &where{result: res.index}
+	p.cur = w
 	var name []byte
 	if first != "" {
 		name = []byte(first)
 	}
-	for {
+	for firstMember := first == ""; ; {
 		if name == nil {
 			var err error
-			if name, err = p.next(); err != nil {
+			if name, err = p.next(&firstMember); err != nil {
 				return err
 			}
 			if name == nil {
@@ -445,9 +465,13 @@ func (p *parser) resultBody(off int64, first string) error {
 		case "Type":
 			res.typ, err = p.istr(w, "Type")
 		case "Vulnerabilities":
-			err = p.vulnList(w)
+			if err = p.vulnList(w); err == nil {
+				p.cur = w
+			}
 		case "ExperimentalModifiedFindings":
-			err = p.modifiedList(w)
+			if err = p.modifiedList(w); err == nil {
+				p.cur = w
+			}
 		default:
 			err = p.skip()
 		}
@@ -468,8 +492,9 @@ func (p *parser) vulnList(rw *where) error {
 		return err
 	}
 	w := &where{result: rw.result, target: rw.target, kind: "vulnerability"}
-	for i := 1; ; i++ {
-		more, err := p.more()
+	p.cur = w
+	for i, first := 1, true; ; i++ {
+		more, err := p.more(&first)
 		if err != nil || !more {
 			return err
 		}
@@ -486,17 +511,15 @@ func (p *parser) vulnList(rw *where) error {
 
 // vulnObject reads a vulnerability object into p.v and returns its offset.
 func (p *parser) vulnObject(w *where) (int64, error) {
-	k, err := p.peek()
+	c, err := p.peek("an array")
 	if err != nil {
 		return 0, err
 	}
-	off := p.valueOffset()
-	if k != '{' {
-		return off, errAt(off, "%s: want an object, got %s", w, kindName(k))
+	off := p.s.offset()
+	if c != '{' {
+		return off, p.typeErr(w, "", "an object", c)
 	}
-	if _, err := p.token(); err != nil {
-		return off, err
-	}
+	p.s.pos++
 	return off, p.vulnBody(w, "")
 }
 
@@ -504,6 +527,7 @@ func (p *parser) vulnObject(w *where) (int64, error) {
 // package type of each result's findings, and the image and OS.
 func (p *parser) finish() error {
 	r := p.rep
+	r.Scan.Format = p.format
 	if p.osFamily != "" {
 		r.OS = &report.OS{Family: strings.TrimSpace(p.osFamily), Version: strings.TrimSpace(p.osName)}
 	}

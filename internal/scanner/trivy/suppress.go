@@ -1,10 +1,7 @@
 package trivy
 
 import (
-	"bytes"
 	"strings"
-
-	"github.com/go-json-experiment/json/jsontext"
 )
 
 // modifiedList reads a result's ExperimentalModifiedFindings: findings
@@ -17,8 +14,9 @@ func (p *parser) modifiedList(rw *where) error {
 		return err
 	}
 	w := &where{result: rw.result, target: rw.target, kind: "suppressed finding"}
-	for i := 1; ; i++ {
-		more, err := p.more()
+	p.cur = w
+	for i, first := 1, true; ; i++ {
+		more, err := p.more(&first)
 		if err != nil || !more {
 			return err
 		}
@@ -31,25 +29,23 @@ func (p *parser) modifiedList(rw *where) error {
 
 // modified reads one modified finding.
 func (p *parser) modified(w *where) error {
-	k, err := p.peek()
+	c, err := p.peek("an array")
 	if err != nil {
 		return err
 	}
-	off := p.valueOffset()
-	if k != '{' {
-		return errAt(off, "%s: want an object, got %s", w, kindName(k))
+	off := p.s.offset()
+	if c != '{' {
+		return p.typeErr(w, "", "an object", c)
 	}
-	if _, err := p.token(); err != nil {
-		return err
-	}
+	p.s.pos++
 	var (
 		typ, status, statement, source string
 		typSeen, found                 bool
 		findingOff                     int64
 		deferred                       []byte // the Finding, when it came before Type
 	)
-	for {
-		name, err := p.next()
+	for first := true; ; {
+		name, err := p.next(&first)
 		if err != nil {
 			return err
 		}
@@ -67,13 +63,13 @@ func (p *parser) modified(w *where) error {
 		case "Source":
 			source, err = p.str(w, "Source")
 		case "Finding":
-			var k jsontext.Kind
-			if k, err = p.peek(); err != nil {
+			var c byte
+			if c, err = p.peek("an object"); err != nil {
 				return err
 			}
-			findingOff = p.valueOffset()
+			findingOff = p.s.offset()
 			switch {
-			case k == 'n':
+			case c == 'n':
 				err = p.skip()
 			case typSeen && typ != "" && typ != "vulnerability":
 				err = p.skip()
@@ -82,11 +78,8 @@ func (p *parser) modified(w *where) error {
 				_, err = p.vulnObject(w)
 			default:
 				// Which kind of finding this is comes later: keep its text.
-				var v jsontext.Value
-				if v, err = p.dec.ReadValue(); err != nil {
-					return p.wrap(err)
-				}
-				found, deferred = true, bytes.Clone(v)
+				found = true
+				deferred, _, err = p.s.capture()
 			}
 		default:
 			err = p.skip()
@@ -112,9 +105,9 @@ func (p *parser) modified(w *where) error {
 // deferredVuln reads the vulnerability object b, found at offset off, into
 // p.v.
 func (p *parser) deferredVuln(w *where, b []byte, off int64) error {
-	dec, base := p.dec, p.base
-	defer func() { p.dec, p.base = dec, base }()
-	p.dec, p.base = jsontext.NewDecoder(bytes.NewReader(b)), off
+	outer := p.s
+	defer func() { p.s = outer }()
+	p.s = newBytesScanner(b, off)
 	_, err := p.vulnObject(w)
 	return err
 }

@@ -35,10 +35,10 @@ func (p *parser) vulnBody(w *where, first string) error {
 	if first != "" {
 		name = []byte(first)
 	}
-	for {
+	for firstMember := first == ""; ; {
 		if name == nil {
 			var err error
-			if name, err = p.next(); err != nil {
+			if name, err = p.next(&firstMember); err != nil {
 				return err
 			}
 			if name == nil {
@@ -108,8 +108,8 @@ func (p *parser) pkgIdentifier(w *where) error {
 	if err != nil || !ok {
 		return err
 	}
-	for {
-		name, err := p.next()
+	for first := true; ; {
+		name, err := p.next(&first)
 		if err != nil || name == nil {
 			return err
 		}
@@ -162,39 +162,39 @@ func (p *parser) cvssMap(w *where) error {
 	if err != nil || !ok {
 		return err
 	}
-	for {
-		name, err := p.next()
+	for first := true; ; {
+		name, err := p.next(&first)
 		if err != nil || name == nil {
 			return err
 		}
 		e := cvssEntry{source: p.intern(name)}
-		field := "CVSS." + e.source
-		ok, err := p.open(w, field, '{')
+		fields := p.cvssFields(e.source)
+		ok, err := p.open(w, fields[6], '{')
 		if err != nil {
 			return err
 		}
-		for ok {
-			name, err := p.next()
+		for firstMember := true; ok; {
+			name, err := p.next(&firstMember)
 			if err != nil {
 				return err
 			}
 			if name == nil {
 				break
 			}
-			tier, isScore := 0, false
+			tier, isScore, f := 0, false, 0
 			switch string(name) {
 			case "V3Score":
-				tier, isScore = 0, true
+				tier, isScore, f = 0, true, 0
 			case "V40Score":
-				tier, isScore = 1, true
+				tier, isScore, f = 1, true, 1
 			case "V2Score":
-				tier, isScore = 2, true
+				tier, isScore, f = 2, true, 2
 			case "V3Vector":
-				tier = 0
+				tier, f = 0, 3
 			case "V40Vector":
-				tier = 1
+				tier, f = 1, 4
 			case "V2Vector":
-				tier = 2
+				tier, f = 2, 5
 			default:
 				if err := p.skip(); err != nil {
 					return err
@@ -202,13 +202,12 @@ func (p *parser) cvssMap(w *where) error {
 				continue
 			}
 			if isScore {
-				fieldName := field + "." + string(name)
-				s, ok, err := p.number(w, fieldName)
+				s, ok, err := p.number(w, fields[f])
 				if err != nil {
 					return err
 				}
 				if ok && (s < 0 || s > 10) {
-					p.warn("a CVSS score outside 0–10", fmt.Sprintf("%s: %s %g is outside 0–10 and was ignored", w, fieldName, s))
+					p.warn("a CVSS score outside 0–10", fmt.Sprintf("%s: %s %g is outside 0–10 and was ignored", w, fields[f], s))
 					continue
 				}
 				if ok && s > 0 {
@@ -216,7 +215,7 @@ func (p *parser) cvssMap(w *where) error {
 				}
 				continue
 			}
-			vec, err := p.istr(w, field+"."+string(name))
+			vec, err := p.istr(w, fields[f])
 			if err != nil {
 				return err
 			}
@@ -228,6 +227,23 @@ func (p *parser) cvssMap(w *where) error {
 			p.v.cvss = append(p.v.cvss, e)
 		}
 	}
+}
+
+// cvssFields returns the names of the fields of a source's CVSS entry,
+// for messages, and of the entry itself (index 6).
+func (p *parser) cvssFields(source string) *[7]string {
+	if f, ok := p.cvssNames[source]; ok {
+		return f
+	}
+	if p.cvssNames == nil {
+		p.cvssNames = map[string]*[7]string{}
+	}
+	pre := "CVSS." + source
+	f := &[7]string{pre + ".V3Score", pre + ".V40Score", pre + ".V2Score", pre + ".V3Vector", pre + ".V40Vector", pre + ".V2Vector", pre}
+	if len(p.cvssNames) < 1000 {
+		p.cvssNames[source] = f
+	}
+	return f
 }
 
 // bestCVSS picks the CVSS entry to keep: a V3 score when any source has
