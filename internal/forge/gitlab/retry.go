@@ -105,10 +105,11 @@ func (c *Client) call(ctx context.Context, op string, idempotent bool, f callFun
 // server asked for (0 when it did not).
 func (c *Client) backoff(attempt int, resp *gl.Response) (wait, server time.Duration) {
 	p := c.retry
-	d := p.BaseDelay << (attempt - 1)
-	if d <= 0 || d > p.MaxDelay {
-		d = p.MaxDelay
+	d := p.BaseDelay
+	for i := 1; i < attempt && d < p.MaxDelay; i++ {
+		d *= 2
 	}
+	d = min(d, p.MaxDelay)
 	wait = d/2 + time.Duration(c.jitter()*float64(d/2))
 	if resp == nil || resp.Response == nil {
 		return wait, 0
