@@ -76,8 +76,9 @@ func (e *HeldError) Is(target error) bool { return target == ErrLocked }
 var held sync.Map // token → struct{}
 
 // AcquireLock takes the lock file name in gitDir (for example
-// "cvetrail.lock" in the repository's CommonDir), created with O_EXCL and
-// holding the pid, host name and start time of this process. When another
+// "cvetrail.lock" in the repository's CommonDir), created exclusively
+// (hard link of a complete file, or O_EXCL) and holding the pid, host name
+// and start time of this process. When another
 // live process holds it, it fails at once with a *HeldError saying who
 // and since when. A lock whose process is dead on this host, or that is
 // older than the stale age, is taken over; the takeover is safe against
@@ -123,7 +124,7 @@ func AcquireLock(ctx context.Context, gitDir, name string, opt LockOptions) (*Lo
 	// One takeover at most: a lock that is stale after a takeover was
 	// taken by someone else in between.
 	for attempt := 0; ; attempt++ {
-		err := createExclusive(l.path, content)
+		err := createExclusive(l.path, content, l.info.Token)
 		if err == nil {
 			taken = true
 			return l, nil
@@ -157,7 +158,25 @@ func AcquireLock(ctx context.Context, gitDir, name string, opt LockOptions) (*Lo
 	}
 }
 
-func createExclusive(path string, content []byte) error {
+// createExclusive creates path with content, failing with fs.ErrExist when
+// it exists. The content is written to a private file first and linked
+// into place, so that no one, even after a crash, sees a lock file without
+// its content; where hard links are not supported, the file is created
+// with O_EXCL and then written.
+func createExclusive(path string, content []byte, token string) error {
+	tmp := path + ".new-" + token
+	if err := writeExclusive(tmp, content); err != nil {
+		return err
+	}
+	err := os.Link(tmp, path)
+	os.Remove(tmp)
+	if err == nil || errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return writeExclusive(path, content)
+}
+
+func writeExclusive(path string, content []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
