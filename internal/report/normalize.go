@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -116,7 +117,9 @@ func (r *Report) Normalize() {
 func (r *Report) normalizeFinding(f *Finding) {
 	f.ID = r.cut(f, "id", strings.TrimSpace(f.ID), MaxField)
 	f.Type = strings.ToLower(strings.TrimSpace(f.Type))
-	f.Pkg = r.cut(f, "package name", CanonicalPkg(f.Type, f.Pkg), MaxField)
+	// Canonicalized again after a cut, which can leave a trailing
+	// separator that canonicalization drops.
+	f.Pkg = CanonicalPkg(f.Type, r.cut(f, "package name", CanonicalPkg(f.Type, f.Pkg), MaxField))
 	f.Title = r.cut(f, "title", strings.Join(strings.Fields(f.Title), " "), MaxTitle)
 	f.URL = r.cut(f, "url", strings.TrimSpace(f.URL), MaxField)
 	for i, v := range f.Versions {
@@ -172,6 +175,9 @@ func (r *Report) cut(f *Finding, what, s string, n int) string {
 	for len(s) > 0 && !utf8.ValidString(s[len(s)-min(len(s), utf8.UTFMax):]) {
 		s = s[:len(s)-1]
 	}
+	// A cut that ends in white space would be trimmed by the next
+	// Normalize; trim it now so that Normalize stays idempotent.
+	s = strings.TrimRightFunc(s, unicode.IsSpace)
 	r.Warnings = append(r.Warnings, fmt.Sprintf("%s in %s: %s truncated from %d to %d bytes", firstNonEmpty(f.ID, "?"), firstNonEmpty(f.Pkg, "?"), what, orig, len(s)))
 	return s
 }
