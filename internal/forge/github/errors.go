@@ -114,12 +114,12 @@ func (c *Client) hint(status int, need scope, info *call) string {
 	if status == http.StatusUnauthorized {
 		return "GitHub rejected the token: check that GITHUB_TOKEN (or GH_TOKEN) is set for this step and has not expired"
 	}
-	h := "give the workflow `permissions:` `" + strings.Join(need.perms, "` and `") + "`"
+	h := "add `" + strings.Join(need.perms, "` and `") + "` to the workflow's `permissions:`"
 	if need.note != "" {
 		h += " (" + need.note + ")"
 	}
 	if info != nil && info.accepted != "" {
-		h += "; GitHub accepts " + acceptedAsWorkflow(info.accepted)
+		h += "; GitHub asks for " + acceptedAsWorkflow(info.accepted)
 	}
 	return h + "; a personal access token needs the same repository permissions"
 }

@@ -577,7 +577,7 @@ func TestPermissionErrorsNameTheWorkflowPermission(t *testing.T) {
 			fault:    fakegithub.Forbidden("POST", "pulls", "pull_requests=write"),
 			req:      request(true, forge.MergeAPI, sha1),
 			status:   403,
-			wantHint: []string{"`pull-requests: write`", "GitHub accepts `pull-requests: write`"},
+			wantHint: []string{"`pull-requests: write`", "GitHub asks for `pull-requests: write`"},
 		},
 		{
 			name:     "creating the label",
@@ -634,6 +634,20 @@ func TestPermissionErrorsNameTheWorkflowPermission(t *testing.T) {
 			}
 			noToken(t, err.Error()+fe.Hint)
 		})
+	}
+}
+
+func TestAutoMergeNotAllowedSaysWhatToChange(t *testing.T) {
+	h := newHarness(t)
+	h.fake.SetChecksPending(true)
+	h.fake.SetAutoMergeAllowed(false)
+	_, err := h.client.Sync(context.Background(), request(false, forge.MergeAPI, sha1))
+	var fe *forge.Error
+	if !errors.As(err, &fe) || !strings.Contains(fe.Hint, "Allow auto-merge") || errors.Is(err, forge.ErrPermission) {
+		t.Errorf("err = %v (%+v), want a hint about the repository setting", err, fe)
+	}
+	if h.onlyPR().Merged {
+		t.Error("merged while checks were pending")
 	}
 }
 

@@ -89,6 +89,7 @@ type Server struct {
 	writeCalls       int
 	calls            []Call
 	clock            time.Time
+	gitDir           string
 }
 
 // New starts a fake for owner/repo with a "main" branch; it is closed,
@@ -172,6 +173,7 @@ func (s *Server) follow(name string) {
 func (s *Server) Branch(name string) (sha string, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.refreshFromGit()
 	if b := s.branches[name]; b != nil {
 		return b.sha, true
 	}
@@ -186,6 +188,15 @@ func (s *Server) DeleteBranch(name string) {
 }
 
 func (s *Server) deleteBranch(name string) {
+	if s.gitDir != "" {
+		if _, err := s.git("update-ref", "-d", "refs/heads/"+name); err != nil {
+			s.t.Errorf("fakegithub: deleting branch %s: %v", name, err)
+		}
+	}
+	s.forgetBranch(name)
+}
+
+func (s *Server) forgetBranch(name string) {
 	delete(s.branches, name)
 	for _, pr := range s.prs {
 		if pr.Head == name && pr.State == "open" {
@@ -265,7 +276,9 @@ func (s *Server) CompleteChecks() {
 	s.checksPending = false
 	for _, pr := range s.prs {
 		if pr.State == "open" && pr.AutoMerge != "" {
-			s.mergePR(pr, strings.ToLower(pr.AutoMerge))
+			if why := s.mergePR(pr, strings.ToLower(pr.AutoMerge)); why != "" {
+				s.t.Errorf("fakegithub: auto-merging #%d: %s", pr.Number, why)
+			}
 		}
 	}
 }
@@ -369,15 +382,27 @@ func (s *Server) tick() time.Time {
 	return s.clock
 }
 
-func (s *Server) mergePR(pr *PR, method string) {
-	s.merges++
-	sha := fmt.Sprintf("%040x", 0xfeed0000+s.merges)
-	pr.State, pr.Merged, pr.MergeMethod, pr.MergeSHA, pr.AutoMerge, pr.ClosedBy = "closed", true, method, sha, "", "merge"
-	if b := s.branches[pr.Base]; b != nil {
-		b.sha = sha
-		b.history = append(b.history, sha)
+// mergePR merges pr, or says why it cannot.
+func (s *Server) mergePR(pr *PR, method string) string {
+	b := s.branches[pr.Base]
+	if b == nil {
+		return "Base branch does not exist"
 	}
+	var sha string
+	if s.gitDir != "" {
+		var why string
+		if sha, why = s.gitMerge(pr, method, b.sha); why != "" {
+			return why
+		}
+	} else {
+		s.merges++
+		sha = fmt.Sprintf("%040x", 0xfeed0000+s.merges)
+	}
+	pr.State, pr.Merged, pr.MergeMethod, pr.MergeSHA, pr.AutoMerge, pr.ClosedBy = "closed", true, method, sha, "", "merge"
+	b.sha = sha
+	b.history = append(b.history, sha)
 	if s.deleteOnMerge {
 		s.deleteBranch(pr.Head)
 	}
+	return ""
 }

@@ -353,8 +353,10 @@ func (s *Server) mergePull(num int, body []byte) reply {
 	if s.checksPending {
 		return reply{status: http.StatusMethodNotAllowed, body: errorBody(405, `Required status check "cvetrail" is expected.`, "https://docs.github.com/articles/about-protected-branches")}
 	}
-	s.mergePR(pr, method)
 	s.tick()
+	if why := s.mergePR(pr, method); why != "" {
+		return reply{status: http.StatusMethodNotAllowed, body: errorBody(405, why, doc)}
+	}
 	return reply{status: http.StatusOK, changed: true, body: map[string]any{
 		"sha": pr.MergeSHA, "merged": true, "message": "Pull Request successfully merged",
 	}}

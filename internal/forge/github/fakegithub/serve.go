@@ -62,6 +62,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
+	s.refreshFromGit()
 	var rep reply
 	if graphqlReq != nil {
 		rep = s.graphql(graphqlReq)
