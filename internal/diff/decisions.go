@@ -5,7 +5,9 @@ import (
 	"github.com/cvetrail/cvetrail/internal/triage"
 )
 
-// Decisions is what a comparison needs of the triage decisions.
+// Decisions is what a comparison needs of the triage decisions; a loaded
+// *triage.File is one. A nil Decisions, or a nil *triage.File, is no
+// decisions at all.
 type Decisions interface {
 	// Find returns the most specific decision covering finding f of
 	// image, or nil.
@@ -27,7 +29,7 @@ type decisionSet struct {
 
 func newDecisionSet(d Decisions) *decisionSet {
 	s := &decisionSet{d: d}
-	if d == nil {
+	if f, ok := d.(*triage.File); d == nil || ok && f == nil {
 		return s
 	}
 	s.all = d.All()

@@ -63,3 +63,12 @@ decisions:
 		t.Errorf("stale: %+v", res.Stale)
 	}
 }
+
+func TestNilFile(t *testing.T) {
+	var f *triage.File
+	r := rep(img, fnd("CVE-2024-0001", report.High))
+	res := compareOne(t, rep(img), r, f, Policy{})
+	if res.Summary[New] != 1 || len(res.Stale) != 0 {
+		t.Errorf("with a nil file: %v, stale %v", res.Summary, res.Stale)
+	}
+}
