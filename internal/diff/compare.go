@@ -16,7 +16,8 @@ import (
 // A Comparer compares images one at a time, so that a caller can stream
 // each image's two ledgers from disk, and collects the result of all of
 // them. Stale decisions are those covering no head finding of any image
-// added, so they are only meaningful once every image has been added.
+// added, so they are only meaningful once every image has been added. A
+// Comparer is not safe for concurrent use.
 type Comparer struct {
 	dec    *decisionSet
 	policy Policy

@@ -1,7 +1,6 @@
 package render
 
 import (
-	"bufio"
 	"cmp"
 	"fmt"
 	"io"
@@ -38,8 +37,8 @@ type Meta struct {
 }
 
 // Markdown writes r as the body of a pull or merge request: a summary line;
-// a table of what needs review with the command to acknowledge each; the
-// escalations and expired decisions with what was decided; collapsed
+// a table of what needs review, gravest first, with the command to
+// acknowledge each; the escalations and expired decisions with what was decided; collapsed
 // sections for the fixes now available, severity changes, new findings
 // the policy does not ask about, stale decisions, acknowledged findings,
 // resolved findings and detail updates; and a footer naming the scanners
@@ -57,11 +56,7 @@ type Meta struct {
 // only http(s) advisory URLs become links. The acknowledge commands quote
 // every value for a POSIX shell.
 func Markdown(w io.Writer, r diff.Result, m Meta, limit int) error {
-	doc := buildMarkdown(r, m, limit)
-	s := doc.fit(limit)
-	bw := bufio.NewWriter(w)
-	bw.WriteString(s)
-	if err := bw.Flush(); err != nil {
+	if _, err := io.WriteString(w, buildMarkdown(r, m, limit).fit(limit)); err != nil {
 		return fmt.Errorf("writing the diff as Markdown: %w", err)
 	}
 	return nil
