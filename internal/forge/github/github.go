@@ -44,6 +44,7 @@ type Client struct {
 	cfg   Config
 	rest  *gh.Client
 	gql   *githubv4.Client
+	retry *retryTransport
 	web   *url.URL
 	scrub *strings.Replacer
 }
@@ -100,6 +101,7 @@ func New(cfg Config) (*Client, error) {
 		cfg:   cfg,
 		rest:  rest,
 		gql:   githubv4.NewEnterpriseClient(graphqlURL(api), gqlHTTP),
+		retry: retry,
 		web:   web,
 		scrub: secrets(cfg.Token),
 	}, nil
@@ -340,7 +342,7 @@ func (r *run) create(ctx context.Context) (*gh.PullRequest, error) {
 		if attempt >= r.c.cfg.Retry.MaxAttempts {
 			return nil, err
 		}
-		if serr := r.c.cfg.Sleep(ctx, r.c.cfg.Retry.BaseDelay<<min(attempt-1, 16)); serr != nil {
+		if serr := r.c.cfg.Sleep(ctx, r.c.retry.backoff(attempt)); serr != nil {
 			return nil, serr
 		}
 	}

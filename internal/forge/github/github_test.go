@@ -711,7 +711,7 @@ func TestRetries(t *testing.T) {
 		{
 			name:   "failed creation is tried again after reading the state",
 			faults: []fakegithub.Fault{fakegithub.ServerErrors("POST", "pulls", 2)},
-			want:   []time.Duration{sec, 2 * sec},
+			want:   []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond},
 		},
 		{
 			name:   "lost label answers are repeated safely",

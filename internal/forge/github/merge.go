@@ -100,7 +100,7 @@ func (r *run) mergeNow(ctx context.Context, pr *gh.PullRequest, fallback bool) e
 			if status == http.StatusMethodNotAllowed || attempt >= r.c.cfg.Retry.MaxAttempts {
 				return err
 			}
-			if serr := r.c.cfg.Sleep(ctx, r.c.cfg.Retry.BaseDelay<<min(attempt-1, 16)); serr != nil {
+			if serr := r.c.cfg.Sleep(ctx, r.c.retry.backoff(attempt)); serr != nil {
 				return serr
 			}
 		default:

@@ -8,7 +8,12 @@
 // permission errors, and human actions between or during runs.
 //
 // The server lays out its API the way GitHub Enterprise Server does:
-// REST under /api/v3/ and GraphQL at /api/graphql.
+// REST under /api/v3/ and GraphQL at /api/graphql. A client reaches it
+// with github.Config{APIURL: s.APIURL(), Token: fakegithub.Token, …}, or
+// a cvetrail process through GITHUB_API_URL=s.APIURL(),
+// GITHUB_TOKEN=fakegithub.Token and GITHUB_REPOSITORY=owner/repo. With
+// UseGitRepo the branches are those of a real bare repository the code
+// under test pushes to.
 package fakegithub
 
 import (
