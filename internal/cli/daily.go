@@ -73,6 +73,18 @@ func newDailyRun(ctx context.Context, a *app, o *runOpts) (*dailyRun, error) {
 		r.close()
 		return nil, err
 	}
+	// Leftovers of a run killed midway: temporary files of atomic writes
+	// and private index directories of commits.
+	if cleaned, err := (ledger.Store{Root: repo.Dir}).CleanTemp(ctx); err != nil {
+		r.close()
+		return nil, externalErr(err)
+	} else if len(cleaned) > 0 {
+		a.log.Info("removed temporary files of an interrupted run", "files", strings.Join(cleaned, ","))
+	}
+	if _, err := repo.CleanTemp(ctx); err != nil {
+		r.close()
+		return nil, externalErr(err)
+	}
 	r.base = cfg.Base
 	if r.base == "" {
 		r.base, err = repo.CurrentBranch(ctx)
@@ -354,7 +366,7 @@ func (r *dailyRun) collect(ctx context.Context) ([]*report.Report, []report.Scan
 		// kept under its configured name.
 		for _, rep := range reps {
 			for _, im := range r.cfg.Images {
-				if im.Name != "" && (rep.Image == im.Ref || rep.Scan.Artifact == im.Ref) {
+				if im.Name != "" && (sameRef(rep.Image, im.Ref) || sameRef(rep.Scan.Artifact, im.Ref)) {
 					rep.Image = im.Name
 				}
 			}
@@ -498,21 +510,17 @@ func ledgerChanges(parent, head map[string]*report.Report) (map[string][]byte, e
 	return files, nil
 }
 
-// sameCommit reports whether two commits have the same tree and parents,
-// that is, the same report.
+// sameCommit reports whether two report commits say the same: the same
+// tree, the same parents and the same review trailers. The report date is
+// left out, so a report still awaiting review is not recommitted daily.
 func (r *dailyRun) sameCommit(ctx context.Context, a, b string) (bool, error) {
 	var ids [2][]string
 	for i, c := range []string{a, b} {
-		out, err := r.repo.Git(ctx, "rev-list", "--parents", "-n1", c)
+		out, err := r.repo.Git(ctx, "show", "-s", "--format=%T %P%x00%(trailers:key="+trailerNeedsReview+",key="+trailerBaseline+",valueonly,separator=%x2C)", c)
 		if err != nil {
 			return false, externalErr(err)
 		}
-		tree, err := r.repo.RevParse(ctx, c+"^{tree}")
-		if err != nil {
-			return false, externalErr(err)
-		}
-		f := strings.Fields(string(out))
-		ids[i] = append([]string{tree}, f[1:]...)
+		ids[i] = strings.Fields(strings.ReplaceAll(string(out), "\x00", " \x00 "))
 	}
 	return slices.Equal(ids[0], ids[1]), nil
 }
@@ -779,6 +787,22 @@ func (r *dailyRun) publishNoChange(ctx context.Context) error {
 		return nil
 	}
 	return r.closeRequest(ctx)
+}
+
+// sameRef reports whether a scanner's artifact name is the configured
+// reference: scanners drop the transport prefix of tarballs
+// ("docker-archive:/x/app.tar" is reported as "/x/app.tar").
+func sameRef(artifact, ref string) bool {
+	if artifact == "" {
+		return false
+	}
+	strip := func(s string) string {
+		for _, p := range []string{"docker-archive:", "oci-archive:", "oci:", "docker:", "registry:"} {
+			s = strings.TrimPrefix(s, p)
+		}
+		return s
+	}
+	return artifact == ref || strip(artifact) == strip(ref)
 }
 
 func short(id string) string {
