@@ -110,7 +110,7 @@ func runScan(ctx context.Context, a *app, o *scanOpts) error {
 		if slices.Contains(changed, p) {
 			state = "written"
 		}
-		a.log.Info(fmt.Sprintf("%s: %d findings, %s", p, len(r.Findings), state), "image", r.Image)
+		a.log.Info(fmt.Sprintf("%s: %s, %s", p, fmtCount(len(r.Findings), "finding"), state), "image", r.Image)
 	}
 	return nil
 }

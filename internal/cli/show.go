@@ -95,7 +95,7 @@ func countsLine(c [5]int) string {
 		total += c[s]
 		parts = append(parts, fmt.Sprintf("%d %s", c[s], strings.ToLower(s.String())))
 	}
-	return fmt.Sprintf("%d findings: %s", total, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s: %s", fmtCount(total, "finding"), strings.Join(parts, ", "))
 }
 
 func showTable(w io.Writer, reports []*report.Report) error {
