@@ -1,15 +1,20 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/cvetrail/cvetrail/internal/report"
 )
 
 // TestMain lets testscript run cvetrail in-process as the command
@@ -92,7 +97,40 @@ func TestScripts(t *testing.T) {
 				ts.Setenv("GIT_COMMITTER_DATE", args[0]+"T10:00:00Z")
 				ts.Setenv("CVETRAIL_NOW", args[0])
 			},
+			// keys LEDGER OUT: writes the identity keys of the ledger's
+			// findings to OUT, one "id type pkg" line each, in ledger order.
+			"keys": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: keys LEDGER OUT")
+				}
+				r, err := report.Decode(strings.NewReader(ts.ReadFile(args[0])))
+				ts.Check(err)
+				var b strings.Builder
+				for _, f := range r.Findings {
+					fmt.Fprintf(&b, "%s %s %s\n", f.ID, f.Type, f.Pkg)
+				}
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(b.String()), 0o644))
+			},
+			// fill TEMPLATE OUT: writes TEMPLATE to OUT with every "@NUL@"
+			// replaced by a NUL byte and every "@REPEAT n c@" by n copies of
+			// the character c, for inputs a text archive cannot hold.
+			"fill": func(ts *testscript.TestScript, neg bool, args []string) {
+				if neg || len(args) != 2 {
+					ts.Fatalf("usage: fill TEMPLATE OUT")
+				}
+				data := []byte(ts.ReadFile(args[0]))
+				data = bytes.ReplaceAll(data, []byte("@NUL@"), []byte{0})
+				data = repeatToken.ReplaceAllFunc(data, func(m []byte) []byte {
+					sub := repeatToken.FindSubmatch(m)
+					n, err := strconv.Atoi(string(sub[1]))
+					ts.Check(err)
+					return bytes.Repeat(sub[2], n)
+				})
+				ts.Check(os.WriteFile(ts.MkAbs(args[1]), data, 0o644))
+			},
 		},
 	})
 }
 
+// repeatToken is fill's "@REPEAT n c@".
+var repeatToken = regexp.MustCompile(`@REPEAT ([0-9]+) (.)@`)
