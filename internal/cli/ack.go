@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cvetrail/cvetrail/internal/gitrepo"
 	"github.com/cvetrail/cvetrail/internal/ledger"
 	"github.com/cvetrail/cvetrail/internal/report"
 	"github.com/cvetrail/cvetrail/internal/triage"
@@ -39,7 +40,8 @@ func newAckCmd(a *app) *cobra.Command {
 		Short: "Record a decision about a vulnerability in cvetrail/decisions.yaml",
 		Long: `Ack records a triage decision in cvetrail/decisions.yaml, keeping the file's
 comments and order. The decision covers every finding whose id or alias is
-ID, narrowed by --pkg and --image. It records the severity the finding has
+ID, narrowed by --pkg and --image, in the working tree's ledgers or in a
+report awaiting review on the report branch. It records the severity the finding has
 now, so a later rise re-opens it; the author and date come from git history
 when the change is committed (--commit commits it at once).
 
@@ -95,9 +97,9 @@ func runAck(ctx context.Context, a *app, o *ackOpts) error {
 	if err != nil {
 		return err
 	}
-	all, err := ledger.Store{Root: root}.Load(ctx)
+	all, err := ackLedgers(ctx, a, root)
 	if err != nil {
-		return usageErr(err)
+		return err
 	}
 	d := triage.Decision{
 		ID: o.id, Packages: o.pkgs, Images: o.images, Status: triage.Status(o.status),
@@ -186,6 +188,43 @@ func runAck(ctx context.Context, a *app, o *ackOpts) error {
 	}
 	fmt.Fprintf(a.env.Stdout, "committed %s\n", ledger.DecisionsFile)
 	return nil
+}
+
+// ackLedgers returns the ledgers a decision may refer to: those of the
+// working tree and, where an image's report awaits review, those on the
+// report branch, which hold the findings that need the decision.
+func ackLedgers(ctx context.Context, a *app, root string) (map[string]*report.Report, error) {
+	all, err := ledger.Store{Root: root}.Load(ctx)
+	if err != nil {
+		return nil, usageErr(err)
+	}
+	repo, err := gitrepo.Open(ctx, root)
+	if err != nil {
+		return all, nil // no git, no report branch
+	}
+	repo.Env = gitEnv(a)
+	cfg, err := loadConfig(root, false)
+	if err != nil {
+		return nil, err
+	}
+	tip, err := repo.RevParse(ctx, "refs/heads/"+cfg.Branch)
+	if err != nil {
+		return all, nil // no report branch
+	}
+	pending, err := ledger.LoadRev(ctx, repo, tip)
+	if err != nil {
+		return nil, usageErr(fmt.Errorf("reading the ledgers on %s: %w", cfg.Branch, err))
+	}
+	for img, r := range pending {
+		if cur, ok := all[img]; !ok {
+			all[img] = r
+		} else {
+			merged := *cur
+			merged.Findings = append(append([]report.Finding{}, cur.Findings...), r.Findings...)
+			all[img] = &merged
+		}
+	}
+	return all, nil
 }
 
 func scopeText(o *ackOpts) string {
