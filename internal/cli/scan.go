@@ -55,6 +55,11 @@ with a warning.` + exitCodesHelp,
   cvetrail scan --from old.json --pkg-type deb --image app   # a flat vulnerability list`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.images = args
+			if cmd.Flags().Changed("image") && strings.TrimSpace(o.image) == "" {
+				// An unset variable in "--image $IMAGE" must not silently
+				// fall back to the artifact name: that is another ledger.
+				return usageErr(errors.New("--image is empty"), "name the image, or leave --image out to use the report's artifact name")
+			}
 			return runScan(cmd.Context(), a, o)
 		},
 	}
