@@ -68,6 +68,9 @@ func Upsert(path string, data []byte, d Decision) (out []byte, updated bool, err
 	if hasBOM {
 		src = src[len(bom):]
 	}
+	if !utf8.ValidString(src) {
+		return nil, false, fmt.Errorf("%s: %w: it is not UTF-8 text", path, errNotEditable)
+	}
 	if strings.ContainsAny(strings.ReplaceAll(src, "\r\n", ""), "\r\u0085\u2028\u2029") {
 		return nil, false, fmt.Errorf("%s: %w: it uses line breaks other than \\n and \\r\\n", path, errNotEditable)
 	}
@@ -76,6 +79,9 @@ func Upsert(path string, data []byte, d Decision) (out []byte, updated bool, err
 		err = e.update(&lay.entries[idx], &before.Decisions[idx], &merged)
 	} else {
 		err = e.appendEntry(&merged)
+	}
+	if err == nil {
+		err = e.err
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: %w", path, err)
@@ -195,6 +201,7 @@ type editor struct {
 	offs  []int // offs[n-1] is the byte offset where line n starts
 	nl    string
 	edits []textEdit
+	err   error // set when an edit turned out to be impossible
 }
 
 type textEdit struct {
@@ -278,12 +285,36 @@ func (e *editor) pos(line, col int) (int, bool) {
 func (e *editor) insertAfter(n int, text string) {
 	if n >= len(e.offs) {
 		if e.src != "" && !strings.HasSuffix(e.src, "\n") {
+			if e.endsInBlock() {
+				// The line break would become part of the text.
+				e.err = fmt.Errorf("%w: the file ends inside a block text (| or >) without a final line break; add one", errNotEditable)
+			}
 			text = e.nl + text
 		}
 		e.replace(len(e.src), len(e.src), text)
 		return
 	}
 	e.replace(e.offs[n], e.offs[n], text)
+}
+
+// endsInBlock reports whether the file ends in a block scalar: the node
+// that starts last is one, so the last lines are its text.
+func (e *editor) endsInBlock() bool {
+	var last *yaml.Node
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if last == nil || n.Line >= last.Line {
+			last = n
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	if e.lay.root == nil {
+		return false
+	}
+	walk(e.lay.root)
+	return last.Kind == yaml.ScalarNode && last.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0
 }
 
 // docEnd is the last line of the document: before a "..." end marker, or
@@ -300,6 +331,20 @@ func (e *editor) docEnd() int {
 		}
 	}
 	return len(e.offs)
+}
+
+// onlyMarkers reports whether every line but line except holds nothing
+// but blanks, comments, directives or document markers.
+func (e *editor) onlyMarkers(except int) bool {
+	for n := 1; n <= len(e.offs); n++ {
+		t := strings.TrimSpace(e.line(n))
+		if n == except || t == "" || t[0] == '#' || t[0] == '%' || t == "---" || t == "..." ||
+			strings.HasPrefix(t, "--- #") || strings.HasPrefix(t, "... #") {
+			continue
+		}
+		return false
+	}
+	return true
 }
 
 // indentOK reports whether line n has only spaces and at most one "-"
@@ -337,18 +382,25 @@ func (e *editor) removeToken(n, start, end int) {
 func (e *editor) appendEntry(d *Decision) error {
 	lay := e.lay
 	switch {
-	case lay.form == formEmpty || lay.form == formNull && lay.root.Value == "":
+	case lay.form == formEmpty:
 		e.insertAfter(e.docEnd(), e.mappingForm(d))
 		return nil
 	case lay.form == formNull:
-		// An explicit null ("~", "null") at the top.
+		// "---" alone, or a null ("~", "null") at the top.
 		r := lay.root
-		start, ok := e.pos(r.Line, r.Column)
-		if !ok || r.Column != 1 {
-			return fmt.Errorf("%w: line %d holds only %q; replace it by hand", errNotEditable, r.Line, r.Value)
+		if r.Value == "" {
+			if !e.onlyMarkers(0) {
+				return fmt.Errorf("%w: the file holds only a tagged null; replace it by hand", errNotEditable)
+			}
+			e.insertAfter(e.docEnd(), e.mappingForm(d))
+			return nil
 		}
-		end, ok := e.scalarEnd(r, start)
-		if !ok {
+		start, ok := e.pos(r.Line, r.Column)
+		end, ok2 := 0, false
+		if ok {
+			end, ok2 = e.scalarEnd(r, start, start)
+		}
+		if !ok2 || r.Column != 1 || !e.onlyMarkers(r.Line) {
 			return fmt.Errorf("%w: line %d holds only %q; replace it by hand", errNotEditable, r.Line, r.Value)
 		}
 		e.removeToken(r.Line, start, end)
@@ -371,12 +423,25 @@ func (e *editor) appendEntry(d *Decision) error {
 		if !e.indentOK(k.Line, k.Column) {
 			return fmt.Errorf("%w: the decisions key is not indented with spaces", errNotEditable)
 		}
+		sp, err := e.valueSpan(k, v)
+		if err != nil {
+			return err
+		}
 		after := k.Line
-		if v.Value != "" {
+		switch {
+		case sp.onLine && sp.end >= 0:
+			e.removeToken(k.Line, sp.start, sp.end)
+		case sp.onLine:
+			return fmt.Errorf("%w: cannot replace the value of decisions on line %d", errNotEditable, k.Line)
+		case v.Line != k.Line:
+			// "~" alone on a later line.
 			start, ok := e.pos(v.Line, v.Column)
-			end, ok2 := e.scalarEnd(v, start)
-			if !ok || !ok2 {
-				return fmt.Errorf("%w: cannot replace %q after decisions: on line %d", errNotEditable, v.Value, v.Line)
+			end, ok2 := 0, false
+			if ok {
+				end, ok2 = e.scalarEnd(v, start, start)
+			}
+			if !ok2 || v.Value == "" || strings.TrimSpace(e.src[e.offs[v.Line-1]:start]) != "" {
+				return fmt.Errorf("%w: cannot replace the value of decisions on line %d", errNotEditable, v.Line)
 			}
 			e.removeToken(v.Line, start, end)
 			after = v.Line
@@ -491,37 +556,87 @@ func (e *editor) replaceValue(fl *field, text string) error {
 	if v.Kind != yaml.ScalarNode {
 		return fmt.Errorf("%w: %s on line %d is not a single value", errNotEditable, fl.name, v.Line)
 	}
-	if v.Tag == "!!null" && v.Value == "" {
+	sp, err := e.valueSpan(fl.key, v)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !sp.onLine && v.Tag == "!!null" && v.Value == "":
 		// "key:" with nothing after it: write the value after the colon.
-		k := fl.key
-		start, ok := e.pos(k.Line, k.Column)
-		if !ok {
-			return fmt.Errorf("%w: cannot find %s on line %d", errNotEditable, fl.name, k.Line)
+		e.replace(sp.start, sp.start, " "+text)
+	case !sp.onLine:
+		// The value starts on a later line: replace it through its end.
+		start, ok := e.pos(v.Line, v.Column)
+		if !ok || fl.end < v.Line || e.lineOf(start) != v.Line {
+			return fmt.Errorf("%w: cannot find the value of %s on line %d", errNotEditable, fl.name, v.Line)
 		}
-		end, ok := e.scalarEnd(k, start)
-		rest := e.src[end:e.contentEnd(k.Line)]
-		trimmed := strings.TrimLeft(rest, " \t")
-		if !ok || !strings.HasPrefix(trimmed, ":") {
-			return fmt.Errorf("%w: cannot find the colon after %s on line %d", errNotEditable, fl.name, k.Line)
+		if strings.TrimSpace(e.src[e.offs[v.Line-1]:start]) != "" {
+			return fmt.Errorf("%w: the value of %s on line %d has a tag or anchor; edit it by hand", errNotEditable, fl.name, v.Line)
 		}
-		colon := end + len(rest) - len(trimmed)
-		e.replace(colon+1, colon+1, " "+text)
-		return nil
-	}
-	start, ok := e.pos(v.Line, v.Column)
-	if !ok {
-		return fmt.Errorf("%w: cannot find the value of %s on line %d", errNotEditable, fl.name, v.Line)
-	}
-	end, ok := e.scalarEnd(v, start)
-	if !ok {
+		e.replace(start, e.contentEnd(fl.end), text)
+	case sp.end < 0:
 		// A value over several lines: replace it through its last line.
-		if fl.end < v.Line {
-			return fmt.Errorf("%w: cannot find the end of %s on line %d", errNotEditable, fl.name, v.Line)
+		e.replace(sp.start, e.contentEnd(fl.end), text)
+	default:
+		if sp.end < e.contentEnd(fl.key.Line) && e.src[sp.end] != ' ' && e.src[sp.end] != '\t' {
+			// A comment right after a quote ("x"# c) must stay apart.
+			text += " "
 		}
-		end = e.contentEnd(fl.end)
+		e.replace(sp.start, sp.end, text)
 	}
-	e.replace(start, end, text)
 	return nil
+}
+
+// span is where a value's text is, tag and anchor included.
+type span struct {
+	start, end int  // end < 0: the value goes on past the key's line
+	onLine     bool // false: nothing follows the colon on the key's line; start is just after the colon
+}
+
+// valueSpan finds the value v of key k on the key's line: from the first
+// character after the colon to the end of the value.
+func (e *editor) valueSpan(k, v *yaml.Node) (span, error) {
+	kstart, ok := e.pos(k.Line, k.Column)
+	if !ok {
+		return span{}, fmt.Errorf("%w: cannot find %s on line %d", errNotEditable, k.Value, k.Line)
+	}
+	kend, ok := e.scalarEnd(k, kstart, kstart)
+	lineEnd := e.contentEnd(k.Line)
+	rest := e.src[kend:lineEnd]
+	trimmed := strings.TrimLeft(rest, " \t")
+	if !ok || !strings.HasPrefix(trimmed, ":") {
+		return span{}, fmt.Errorf("%w: cannot find the colon after %s on line %d", errNotEditable, k.Value, k.Line)
+	}
+	colon := kend + len(rest) - len(trimmed)
+	q := colon + 1
+	for q < lineEnd && (e.src[q] == ' ' || e.src[q] == '\t') {
+		q++
+	}
+	if q == lineEnd || e.src[q] == '#' {
+		return span{start: colon + 1}, nil
+	}
+	sp := span{start: q, end: -1, onLine: true}
+	if v.Line != k.Line {
+		// Only a tag or an anchor on the key's line, the value below.
+		return span{}, fmt.Errorf("%w: the value of %s on line %d starts on the next line after a tag or anchor; edit it by hand", errNotEditable, k.Value, k.Line)
+	}
+	if vs, ok := e.pos(v.Line, v.Column); ok && vs >= q && vs <= lineEnd {
+		if end, ok := e.scalarEnd(v, vs, q); ok {
+			sp.end = end
+		} else if v.Value == "" && v.Style == 0 {
+			// Only a tag or an anchor: "key: !".
+			if end, ok := e.scalarEnd(v, q, q); ok {
+				sp.end = end
+			}
+		}
+	}
+	return sp, nil
+}
+
+// lineOf returns the line holding byte offset off.
+func (e *editor) lineOf(off int) int {
+	n, _ := slices.BinarySearch(e.offs, off+1)
+	return n
 }
 
 // insertField adds "name: text" to ent after the field that precedes name
@@ -563,9 +678,10 @@ func (e *editor) deleteField(ent *entry, fl *field) error {
 }
 
 // scalarEnd finds where the one-line scalar n starting at byte start ends.
-// It reports false for a scalar over several lines, a block scalar, or a
-// text that does not read back as n.
-func (e *editor) scalarEnd(n *yaml.Node, start int) (int, bool) {
+// The text from byte from (start, or before a tag or anchor) to there must
+// read back as n. It reports false for a scalar over several lines, a
+// block scalar, or a text that does not read back as n.
+func (e *editor) scalarEnd(n *yaml.Node, start, from int) (int, bool) {
 	if n.Kind != yaml.ScalarNode || n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		return 0, false
 	}
@@ -619,7 +735,7 @@ func (e *editor) scalarEnd(n *yaml.Node, start int) (int, bool) {
 	if end <= 0 {
 		return 0, false
 	}
-	text := s[:end]
+	text := e.src[from : start+end]
 	if v, ok := parseValue("k: " + text); !ok || v.Kind != yaml.ScalarNode || v.Value != n.Value || v.Tag != n.Tag {
 		return 0, false
 	}
