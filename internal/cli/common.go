@@ -45,7 +45,11 @@ func gitEnv(a *app) []string { return a.env.Environ() }
 // loadConfig reads cvetrail.yaml at the repository root. When required is
 // false and the file is absent, the defaults are used.
 func loadConfig(root string, required bool) (*config.Config, error) {
-	path := filepath.Join(root, ledger.ConfigFile)
+	return loadConfigFile(filepath.Join(root, ledger.ConfigFile), required)
+}
+
+// loadConfigFile reads the configuration at path.
+func loadConfigFile(path string, required bool) (*config.Config, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) && !required {
 		return config.Default(), nil
@@ -56,7 +60,7 @@ func loadConfig(root string, required bool) (*config.Config, error) {
 	if err != nil {
 		return nil, usageErr(fmt.Errorf("reading configuration: %w", err))
 	}
-	c, err := config.Parse(ledger.ConfigFile, data)
+	c, err := config.Parse(filepath.Base(path), data)
 	if err != nil {
 		return nil, usageErr(err)
 	}

@@ -42,6 +42,7 @@ type dailyRun struct {
 	base   string
 	branch string
 	now    time.Time
+	remote *reportRemote // the forge and the report branch on it, when forge is set
 }
 
 func newDailyRun(ctx context.Context, a *app, o *runOpts) (*dailyRun, error) {
@@ -53,7 +54,7 @@ func newDailyRun(ctx context.Context, a *app, o *runOpts) (*dailyRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := loadConfig(repo.Dir, true)
+	cfg, err := loadConfigFile(o.configPath(a, repo.Dir), true)
 	if err != nil {
 		return nil, err
 	}
@@ -120,6 +121,9 @@ func (r *dailyRun) do(ctx context.Context) error {
 	}
 	baseTip, err := r.tip(ctx, r.base)
 	if err != nil {
+		return err
+	}
+	if err := r.fetchReportBranch(ctx); err != nil {
 		return err
 	}
 	branchTip, err := r.tip(ctx, r.branch)

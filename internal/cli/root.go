@@ -43,6 +43,10 @@ type Env struct {
 	IsTerminal bool
 	// HTTPClient is used for forge APIs; nil means the default client.
 	HTTPClient *http.Client
+
+	// sleep waits between retries of forge calls; nil means a real timer.
+	// Tests set it so that backoff does not really wait.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 // OSEnv returns the Env of the running process.

@@ -23,6 +23,8 @@ type runOpts struct {
 	noMerge    bool
 	dryRun     bool
 	pkgType    string
+	config     string // --config, else CVETRAIL_CONFIG, else cvetrail.yaml
+	merge      string // --merge, else CVETRAIL_MERGE, else merge.mode
 }
 
 func newRunCmd(a *app) *cobra.Command {
@@ -42,6 +44,10 @@ func newRunCmd(a *app) *cobra.Command {
      nothing needs a human, otherwise leave it for review and print the
      summary; with forge: github or gitlab, push the branch and keep one
      pull request up to date, labelled while something needs a human.
+
+--config FILE (env CVETRAIL_CONFIG) reads another configuration file than
+cvetrail.yaml at the repository root; --merge MODE (env CVETRAIL_MERGE)
+overrides merge.mode (api, auto or none).
 
 A second run with the same input changes nothing. The working tree and
 uncommitted changes are never touched (a dirty tree is refused unless
@@ -77,6 +83,8 @@ Exit codes:
 	f.BoolVar(&o.baseline, "baseline", false, "record the current findings as the baseline, merged without review")
 	f.BoolVar(&o.noMerge, "no-merge", false, "never merge; leave the report branch (or pull request) open")
 	f.BoolVar(&o.dryRun, "dry-run", false, "scan and classify, print the summary, change nothing")
+	f.StringVar(&o.config, "config", "", "read the configuration from `FILE` (env CVETRAIL_CONFIG; default cvetrail.yaml)")
+	f.StringVar(&o.merge, "merge", "", "merge `MODE` on the forge: api, auto or none (env CVETRAIL_MERGE; default merge.mode)")
 	return cmd
 }
 
