@@ -1,7 +1,8 @@
 // Package triage holds the human decisions about findings: it loads and
 // validates cvetrail/decisions.yaml, matches decisions to findings, tells
-// whether a decision is still active, and records new decisions without
-// disturbing the comments and order of a hand-edited file.
+// whether a decision is still active or stale, records new decisions
+// without disturbing the comments and order of a hand-edited file, and
+// tells who made each decision, and when, from git history.
 package triage
 
 import (

@@ -2,7 +2,9 @@ package triage
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 )
@@ -42,13 +44,18 @@ func (l *BlameLine) committed() bool {
 // (by author date; the first such line on a tie) that touched any line of
 // its entry, from Decision.Line through Decision.EndLine. A line git blame
 // does not know, or knows as not committed, marks the decision
-// Uncommitted. With no decisions, b is not called.
+// Uncommitted. A Blamer error wrapping fs.ErrNotExist means the file is
+// not in git history yet: every decision is then Uncommitted. With no
+// decisions, b is not called.
 func (f *File) Provenance(ctx context.Context, b Blamer) ([]Provenance, error) {
 	out := make([]Provenance, len(f.Decisions))
 	if len(f.Decisions) == 0 {
 		return out, nil
 	}
 	lines, err := b.Blame(ctx, f.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		lines, err = nil, nil // not in history yet: nothing is committed
+	}
 	if err != nil {
 		return nil, fmt.Errorf("blaming %s: %w", f.Path, err)
 	}

@@ -1,20 +1,21 @@
 package triage
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/cvetrail/cvetrail/internal/gitrepo"
 	"github.com/cvetrail/cvetrail/internal/report"
 )
 
@@ -80,6 +81,10 @@ func TestProvenanceFake(t *testing.T) {
 	if got, err := (&File{Path: "x"}).Provenance(context.Background(), empty); err != nil || len(got) != 0 || len(empty.paths) != 0 {
 		t.Errorf("Provenance of no decisions = %v, %v, calls %v; want nothing and no call", got, err, empty.paths)
 	}
+	untracked := &fakeBlamer{err: fmt.Errorf("blaming x: %w", fs.ErrNotExist)}
+	if got, err := f.Provenance(context.Background(), untracked); err != nil || len(got) != len(f.Decisions) || !got[0].Uncommitted || got[0].Author != "" {
+		t.Errorf("Provenance of a file not in history = %+v, %v; want every decision uncommitted", got, err)
+	}
 	failing := &fakeBlamer{err: errors.New("fatal: no such path")}
 	if _, err := f.Provenance(context.Background(), failing); err == nil || !strings.Contains(err.Error(), "blaming cvetrail/decisions.yaml: fatal: no such path") {
 		t.Errorf("Provenance with a failing blame = %v", err)
@@ -107,73 +112,20 @@ func gitRun(t *testing.T, dir, who, date string, args ...string) string {
 	return string(out)
 }
 
-// execBlamer blames the working tree file with git blame --porcelain.
-type execBlamer struct {
-	t   *testing.T
-	dir string
-}
+// repoBlamer adapts gitrepo's blame of the working tree to Blamer, as the
+// command line does.
+type repoBlamer struct{ repo *gitrepo.Repo }
 
-func (b execBlamer) Blame(_ context.Context, path string) ([]BlameLine, error) {
-	out := gitRun(b.t, b.dir, "Nobody", "2000-01-01T00:00:00Z", "blame", "--porcelain", "--", path)
-	return parsePorcelain(out)
-}
-
-// parsePorcelain reads what the test needs of git blame --porcelain: each
-// line's commit and final line number, and each commit's author, e-mail and
-// author time (given once per commit).
-func parsePorcelain(out string) ([]BlameLine, error) {
-	type info struct {
-		author, email string
-		when          time.Time
+func (b repoBlamer) Blame(ctx context.Context, path string) ([]BlameLine, error) {
+	lines, err := b.repo.BlameWorktree(ctx, path)
+	if err != nil {
+		return nil, err
 	}
-	commits := map[string]*info{}
-	var lines []BlameLine
-	var cur *BlameLine
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		l := sc.Text()
-		switch {
-		case strings.HasPrefix(l, "\t"):
-			if cur == nil {
-				return nil, errors.New("content line before a header")
-			}
-			lines = append(lines, *cur)
-			cur = nil
-		case cur == nil:
-			f := strings.Fields(l)
-			if len(f) < 3 {
-				return nil, errors.New("bad header " + l)
-			}
-			n, err := strconv.Atoi(f[2])
-			if err != nil {
-				return nil, err
-			}
-			cur = &BlameLine{Line: n, Commit: f[0]}
-			if commits[f[0]] == nil {
-				commits[f[0]] = &info{}
-			}
-		default:
-			c := commits[cur.Commit]
-			key, val, _ := strings.Cut(l, " ")
-			switch key {
-			case "author":
-				c.author = val
-			case "author-mail":
-				c.email = strings.Trim(val, "<>")
-			case "author-time":
-				sec, err := strconv.ParseInt(val, 10, 64)
-				if err != nil {
-					return nil, err
-				}
-				c.when = time.Unix(sec, 0).UTC()
-			}
-		}
+	out := make([]BlameLine, len(lines))
+	for i, l := range lines {
+		out[i] = BlameLine{Line: l.Line, Commit: l.Commit, Author: l.Author, AuthorEmail: l.AuthorEmail, AuthorTime: l.AuthorTime}
 	}
-	for i := range lines {
-		c := commits[lines[i].Commit]
-		lines[i].Author, lines[i].AuthorEmail, lines[i].AuthorTime = c.author, c.email, c.when
-	}
-	return lines, sc.Err()
+	return out, nil
 }
 
 func TestProvenanceGit(t *testing.T) {
@@ -211,18 +163,34 @@ func TestProvenanceGit(t *testing.T) {
 	// third; a fourth is not committed yet.
 	ack(Decision{ID: "CVE-2023-0001", Status: Accepted, Reason: "first", Severity: report.Low})
 	ack(Decision{ID: "CVE-2023-0002", Status: Fixing, Reason: "second", Severity: report.High})
+	ctx := context.Background()
+	repo, err := gitrepo.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo.Env = []string{"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "HOME=" + dir}
+	// Before the first commit nothing is attributed to anyone.
+	f, err := LoadFile(abs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Path = rel
+	gitRun(t, dir, "Alice", "2026-01-10T09:00:00Z", "commit", "-q", "--allow-empty", "-m", "Start")
+	if got, err := f.Provenance(ctx, repoBlamer{repo}); err != nil || len(got) != 2 || !got[0].Uncommitted || !got[1].Uncommitted {
+		t.Fatalf("Provenance of an untracked file = %+v, %v; want both uncommitted", got, err)
+	}
 	commit("Alice", "2026-01-10T09:00:00Z")
 	ack(Decision{ID: "CVE-2023-0002", Reason: "second, revised", Severity: report.High})
 	ack(Decision{ID: "CVE-2023-0003", Status: FalsePositive, Reason: "third", Severity: report.Medium})
 	commit("Bob", "2026-02-20T15:30:00Z")
 	ack(Decision{ID: "CVE-2023-0004", Status: UnderInvestigation, Reason: "fourth", Severity: report.Critical})
 
-	f, err := LoadFile(abs)
+	f, err = LoadFile(abs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Path = rel // blame paths are relative to the repository
-	got, err := f.Provenance(context.Background(), execBlamer{t, dir})
+	got, err := f.Provenance(ctx, repoBlamer{repo})
 	if err != nil {
 		t.Fatal(err)
 	}
