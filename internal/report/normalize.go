@@ -178,8 +178,25 @@ func (r *Report) cut(f *Finding, what, s string, n int) string {
 	// A cut that ends in white space would be trimmed by the next
 	// Normalize; trim it now so that Normalize stays idempotent.
 	s = strings.TrimRightFunc(s, unicode.IsSpace)
-	r.Warnings = append(r.Warnings, fmt.Sprintf("%s in %s: %s truncated from %d to %d bytes", firstNonEmpty(f.ID, "?"), firstNonEmpty(f.Pkg, "?"), what, orig, len(s)))
+	r.Warnings = append(r.Warnings, fmt.Sprintf("%s in %s: %s truncated from %d to %d bytes", clipName(firstNonEmpty(f.ID, "?")), clipName(firstNonEmpty(f.Pkg, "?")), what, orig, len(s)))
 	return s
+}
+
+// maxWarnName is the longest id or package name a warning repeats.
+const maxWarnName = 120
+
+// clipName shortens an id or package name for a warning, at a character
+// boundary, so that a warning about an over-long field is not itself
+// over-long.
+func clipName(s string) string {
+	if len(s) <= maxWarnName {
+		return s
+	}
+	n := maxWarnName
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 func firstNonEmpty(s ...string) string {
