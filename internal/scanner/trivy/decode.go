@@ -2,6 +2,7 @@ package trivy
 
 import (
 	"strconv"
+	"unicode/utf8"
 )
 
 // where names the place in the report that a message is about, such as
@@ -44,10 +45,14 @@ func (w *where) String() string {
 	return string(b)
 }
 
-// clip shortens s for a message.
+// clip shortens s for a message, at a character boundary.
 func clip(s string) string {
 	if len(s) > 120 {
-		return s[:117] + "..."
+		n := 117
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		return s[:n] + "..."
 	}
 	return s
 }

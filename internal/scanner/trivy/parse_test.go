@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -428,5 +429,33 @@ func TestTypeFromTarget(t *testing.T) {
 		if got != want || ok != (want != "") {
 			t.Errorf("typeFromTarget(%q) = %q, %v; want %q", target, got, ok, want)
 		}
+	}
+}
+
+// TestWarningsClipUntrustedText checks that a warning about a finding
+// repeats its id and package name only in part, at a character boundary,
+// however long they are.
+func TestWarningsClipUntrustedText(t *testing.T) {
+	id := "CVE-" + strings.Repeat("9", 100_000)
+	pkg := strings.Repeat("ü", 50_000)
+	in := schema2(osResult(`{"VulnerabilityID": "` + id + `", "PkgName": "` + pkg + `", "Severity": "SEVERE", "Status": "weird"}`))
+	r := parseBytes(t, []byte(in), Options{})
+	var parserWarnings int
+	for _, w := range r.Warnings {
+		if len(w) > 400 {
+			t.Errorf("warning of %d bytes: %.200q…", len(w), w)
+		}
+		if !utf8.ValidString(w) {
+			t.Errorf("warning %.200q… is not valid UTF-8", w)
+		}
+		if strings.Contains(w, `unknown severity "SEVERE"`) || strings.Contains(w, `unknown Status "weird"`) {
+			parserWarnings++
+			if !strings.HasPrefix(w, "CVE-9999") || !strings.Contains(w, " in üü") {
+				t.Errorf("warning %.200q does not name the finding", w)
+			}
+		}
+	}
+	if parserWarnings != 2 {
+		t.Errorf("%d warnings about the severity and status, want 2: %.500q", parserWarnings, r.Warnings)
 	}
 }

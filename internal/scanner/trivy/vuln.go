@@ -336,12 +336,12 @@ func (p *parser) addFinding(w *where, off int64, suppressed string) error {
 	}
 	state, ok := fixState(strings.TrimSpace(v.status), strings.TrimSpace(v.fixed))
 	if !ok {
-		p.warn("an unknown Status", fmt.Sprintf("%s in %s: unknown Status %q stored as fix state %s", w.id, clip(v.pkg), clip(v.status), state))
+		p.warn("an unknown Status", fmt.Sprintf("%s in %s: unknown Status %q stored as fix state %s", clip(w.id), clip(v.pkg), clip(v.status), state))
 	}
 	f.FixState = state
 	sev, ok := report.ParseSeverity(v.severity)
 	if !ok {
-		p.warn("an unknown severity", fmt.Sprintf("%s in %s: unknown severity %q stored as UNKNOWN", w.id, clip(v.pkg), clip(v.severity)))
+		p.warn("an unknown severity", fmt.Sprintf("%s in %s: unknown severity %q stored as UNKNOWN", clip(w.id), clip(v.pkg), clip(v.severity)))
 	}
 	f.Severity = sev
 	if c, ok := bestCVSS(v.cvss, f.SeveritySource); ok {
