@@ -54,10 +54,12 @@ func newDailyRun(ctx context.Context, a *app, o *runOpts) (*dailyRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := loadConfigFile(o.configPath(a, repo.Dir), true)
+	cfgPath := o.configPath(a, repo.Dir)
+	cfg, err := loadConfigFile(cfgPath, true)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Scanner.Path = configRelative(filepath.Dir(cfgPath), cfg.Scanner.Path)
 	if o.fromDir == "" && len(cfg.Images) == 0 {
 		return nil, usageErr(errors.New("cvetrail.yaml: no images configured"), "add images, or pass --from-dir DIR")
 	}

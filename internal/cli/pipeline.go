@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,6 +27,17 @@ type scanResult struct {
 type imageFailure struct {
 	image string
 	err   error
+}
+
+// configRelative resolves a path written in a configuration file in dir:
+// a relative path such as ./bin/trivy is relative to that file, not to
+// wherever cvetrail was started; a bare name (trivy) is looked up on PATH
+// when the scanner runs, and stays as it is.
+func configRelative(dir, path string) string {
+	if path == "" || filepath.IsAbs(path) || !strings.ContainsRune(filepath.ToSlash(path), '/') {
+		return path
+	}
+	return filepath.Join(dir, path)
 }
 
 // scannerSpec builds the scanner invocation for one image.
