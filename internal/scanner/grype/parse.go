@@ -525,7 +525,7 @@ func (p *parser) db(nested bool) error {
 			}
 			s, err = p.str()
 			if s != "" {
-				p.rep.Warnings = append(p.rep.Warnings, "grype reported a vulnerability database error: "+s)
+				p.rep.Warnings = append(p.rep.Warnings, "grype reported a vulnerability database error: "+clip(s))
 			}
 		default:
 			err = p.skip()
@@ -586,7 +586,7 @@ func (p *parser) finding(m *match, i int, suppressed string) (report.Finding, er
 	}
 	sev, ok := report.ParseSeverity(m.v.severity)
 	if !ok {
-		p.rep.Warnings = append(p.rep.Warnings, fmt.Sprintf("%s in %s: unknown severity %q stored as UNKNOWN", m.v.id, pkg, m.v.severity))
+		p.rep.Warnings = append(p.rep.Warnings, fmt.Sprintf("%s in %s: unknown severity %q stored as UNKNOWN", clip(m.v.id), clip(pkg), clip(m.v.severity)))
 	}
 	f.Severity = sev
 	f.CVSS = bestCVSS(&m.v, related)
@@ -603,7 +603,7 @@ func (p *parser) identity(a *artifact) (typ, pkg string) {
 	if a.purl != "" {
 		u, err := packageurl.FromString(a.purl)
 		if err != nil {
-			p.rep.Warnings = append(p.rep.Warnings, fmt.Sprintf("package %s: package URL %q is invalid (%v); using the artifact type %q", a.name, a.purl, err, a.typ))
+			p.rep.Warnings = append(p.rep.Warnings, fmt.Sprintf("package %s: package URL %q is invalid (%s); using the artifact type %q", clip(a.name), clip(a.purl), clip(err.Error()), clip(a.typ)))
 		} else if u.Type != "" {
 			purl = &u
 		}
@@ -632,7 +632,7 @@ func (p *parser) identity(a *artifact) (typ, pkg string) {
 	case strings.Contains(pkg, ":"):
 		return typ, pkg
 	}
-	p.rep.Warnings = append(p.rep.Warnings, fmt.Sprintf("maven package %q has no group id; its name is kept as is and may not match the key another scanner gives it", pkg))
+	p.rep.Warnings = append(p.rep.Warnings, fmt.Sprintf("maven package %q has no group id; its name is kept as is and may not match the key another scanner gives it", clip(pkg)))
 	return typ, pkg
 }
 
@@ -647,7 +647,7 @@ func (p *parser) fixState(s, id, pkg string) report.FixState {
 	case "", "unknown":
 		return report.FixUnknown
 	}
-	p.rep.Warnings = append(p.rep.Warnings, fmt.Sprintf("%s in %s: unknown fix state %q stored as unknown", id, pkg, s))
+	p.rep.Warnings = append(p.rep.Warnings, fmt.Sprintf("%s in %s: unknown fix state %q stored as unknown", clip(id), clip(pkg), clip(s)))
 	return report.FixUnknown
 }
 
@@ -832,4 +832,17 @@ func dedupe(w []string) []string {
 		}
 	}
 	return out
+}
+
+// clip shortens untrusted text for a warning, at a character boundary.
+func clip(s string) string {
+	const max = 120
+	if len(s) <= max {
+		return s
+	}
+	n := max - 3
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -439,6 +440,44 @@ func TestParseDatabaseWarnings(t *testing.T) {
 	want := []string{"grype reported its vulnerability database as invalid", "grype reported a vulnerability database error: checksum mismatch"}
 	if diff := cmp.Diff(want, rep.Warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}
+
+// TestParseWarningsClipUntrustedText checks that warnings repeat the
+// report's untrusted text (ids, names, spellings, package URLs) only in
+// part, at a character boundary, however long it is.
+func TestParseWarningsClipUntrustedText(t *testing.T) {
+	id := "CVE-" + strings.Repeat("7", 100_000)
+	name := strings.Repeat("ж", 50_000)
+	long := strings.Repeat("x", 100_000)
+	in := `{"matches":[` +
+		`{"vulnerability":{"id":"` + id + `","severity":"` + long + `","fix":{"state":"` + long + `"}},"artifact":{"name":"` + name + `","version":"1","type":"deb"}},` +
+		`{"vulnerability":{"id":"CVE-2024-1","severity":"High"},"artifact":{"name":"` + name + `","version":"1","type":"deb","purl":"pkg:` + long + `"}},` +
+		`{"vulnerability":{"id":"CVE-2024-2","severity":"High"},"artifact":{"name":"` + name + `","version":"1","type":"java-archive"}}` +
+		`],"descriptor":{"name":"grype","version":"1","db":{"status":{"valid":true,"error":"` + long + `"}}}}`
+	rep, err := Parse(strings.NewReader(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"unknown severity", "unknown fix state", "package URL", "has no group id", "database error"} {
+		found := false
+		for _, w := range rep.Warnings {
+			if strings.Contains(w, want) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("no warning about %q in %.600q", want, rep.Warnings)
+		}
+	}
+	for _, w := range rep.Warnings {
+		if len(w) > 600 {
+			t.Errorf("warning of %d bytes: %.200q…", len(w), w)
+		}
+		if !utf8.ValidString(w) {
+			t.Errorf("warning %.200q… is not valid UTF-8", w)
+		}
 	}
 }
 
