@@ -167,7 +167,7 @@ func (p *parser) next(first *bool) ([]byte, error) {
 	}
 	if s := p.s; s.pos < len(s.buf) && s.buf[s.pos] == ':' {
 		s.pos++
-		return raw, nil
+		return nonNil(raw), nil
 	}
 	// Reading on may move the buffer that raw points into.
 	if !escaped {
@@ -177,7 +177,16 @@ func (p *parser) next(first *bool) ([]byte, error) {
 	if err := p.s.expect(':', "after object member name (expecting ':')", "an object"); err != nil {
 		return nil, err
 	}
-	return raw, nil
+	return nonNil(raw), nil
+}
+
+// nonNil returns b, or an empty slice for nil: next returns nil only at
+// the end of an object, never for the empty name.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
 }
 
 // more reports whether an array has another element, reading the ','

@@ -33,13 +33,18 @@ type scanner struct {
 	scratch []byte // unescaped strings
 }
 
-// readSize is the size of reads from the input.
-const readSize = 64 << 10
+// The read buffer starts at firstBuf bytes, so that small inputs cost
+// little, and grows to readSize, the size of reads from large inputs, and
+// beyond when a single token needs more.
+const (
+	firstBuf = 4 << 10
+	readSize = 64 << 10
+)
 
 // newScanner returns a scanner reading r. It skips a UTF-8 byte order mark
 // and refuses UTF-16 and UTF-32 text with a message saying so.
 func newScanner(r io.Reader) (*scanner, error) {
-	s := &scanner{r: r, buf: make([]byte, 0, readSize), pin: -1}
+	s := &scanner{r: r, buf: make([]byte, 0, firstBuf), pin: -1}
 	// Look at the first bytes before fill cuts them at a NUL.
 	n, err := io.ReadAtLeast(r, s.buf[:4], 4)
 	head := s.buf[:n]
@@ -84,13 +89,17 @@ func (s *scanner) fill(n int) bool {
 		if s.pin >= 0 {
 			keep = s.pin
 		}
-		if keep > 0 && keep >= len(s.buf)/2 || cap(s.buf)-len(s.buf) < readSize/4 {
+		if keep > 0 && keep >= len(s.buf)/2 || cap(s.buf)-len(s.buf) < cap(s.buf)/4 {
 			// Move the bytes still needed to the front, growing the buffer
-			// when they would fill more than half of it.
+			// up to the read size, and beyond when they would fill more
+			// than half of it.
 			need := len(s.buf) - keep
 			want := s.pos - keep + n
 			size := cap(s.buf)
-			for size-need < readSize/2 || size < want+readSize/2 {
+			if size < readSize {
+				size *= 2
+			}
+			for size-need < size/2 || size < want+size/4 {
 				size *= 2
 			}
 			nb := s.buf[:0]
