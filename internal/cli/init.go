@@ -64,17 +64,19 @@ cvetrail:
 `
 
 // mergifyRule is the .mergify.yml rule for merge mode none: merge the
-// report branch when it is not labelled for review.
+// report branch when it is not labelled for review. Each condition is one
+// quoted YAML string ("label!=new CVE"), which Mergify splits at the
+// operator.
 func mergifyRule(branch, label string) string {
 	return fmt.Sprintf(`pull_request_rules:
   - name: merge the cvetrail report when nothing needs review
     conditions:
-      - head=%s
-      - label!=%s
+      - %s
+      - %s
     actions:
       merge:
         method: merge
-`, yamlQuote(branch), yamlQuote(label))
+`, yamlQuote("head="+branch), yamlQuote("label!="+label))
 }
 
 func yamlQuote(s string) string {

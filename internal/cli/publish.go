@@ -313,12 +313,14 @@ func (r *dailyRun) labelsFor(needsReview bool) ([]string, []forge.Label) {
 // publish pushes the report branch and keeps its pull request in the right
 // state: labels, body, and a merge when nothing needs a human.
 func (r *dailyRun) publish(ctx context.Context, res diff.Result, infos []report.ScanInfo, newTip, _ string, needsReview bool, failures []imageFailure) error {
-	t := r.remote
-	if t == nil {
+	if r.remote == nil {
 		if err := r.fetchReportBranch(ctx); err != nil {
 			return err
 		}
-		t = r.remote
+	}
+	t := r.remote
+	if t == nil {
+		return usageErr(errors.New("publishing the report: no forge configured"))
 	}
 	if err := r.step(ctx, "push"); err != nil {
 		return err
