@@ -59,7 +59,7 @@ stable contract documented in the README).` + exitCodesHelp,
 			if err != nil {
 				return err
 			}
-			return writeDiff(a.env.Stdout, res, o.format, render.Meta{Base: o.base})
+			return writeDiff(a.env.Stdout, res, o.format, diffMeta(o))
 		},
 	}
 	f := cmd.Flags()
@@ -80,6 +80,15 @@ func writeDiff(w io.Writer, res diff.Result, format string, meta render.Meta) er
 		return render.JSON(w, res)
 	}
 	return usageErr(fmt.Errorf("--format %q: want table, markdown or json", format))
+}
+
+// diffMeta names what diff compared, for the markdown footer: the two
+// files, or the base revision and the working tree.
+func diffMeta(o *diffOpts) render.Meta {
+	if len(o.files) == 2 {
+		return render.Meta{Base: o.files[0], Head: o.files[1]}
+	}
+	return render.Meta{Base: o.base, Head: "working tree"}
 }
 
 // computeDiff classifies the changes the options ask for.
