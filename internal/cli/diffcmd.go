@@ -241,7 +241,11 @@ Exit codes:
 				fmt.Fprintln(a.env.Stdout, "nothing needs review")
 				return nil
 			}
-			fmt.Fprintf(a.env.Stdout, "%s need review\n", fmtCount(n, "finding"))
+			verb := "need"
+			if n == 1 {
+				verb = "needs"
+			}
+			fmt.Fprintf(a.env.Stdout, "%s %s review\n", fmtCount(n, "finding"), verb)
 			return silentExit(ExitReview)
 		},
 	}
