@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,10 +23,23 @@ type initOpts struct {
 	force   bool
 	branch  string
 	label   string
+	// branchSet and labelSet tell whether --branch and --label were
+	// given; otherwise an existing cvetrail.yaml names them.
+	branchSet, labelSet bool
 }
 
-// GitHubWorkflow is the workflow `cvetrail init --ci github` writes: a daily
-// run with least-privilege permissions. It must stay at most 15 lines.
+// Paths init writes, relative to the repository root.
+const (
+	githubWorkflowFile = ".github/workflows/cvetrail.yml"
+	gitlabCIFile       = ".gitlab-ci.yml"
+	mergifyFile        = ".mergify.yml"
+)
+
+// GitHubWorkflow is the workflow `cvetrail init --ci github` writes: a
+// daily run and a manual trigger, one run at a time, least-privilege
+// permissions (contents to push the report branch and merge,
+// pull-requests to keep the pull request, issues to create the labels),
+// the checkout and the action. It must stay at most 15 lines.
 const GitHubWorkflow = `name: cvetrail
 on:
   schedule: [{cron: "23 4 * * *"}]
@@ -36,31 +50,40 @@ jobs:
   report:
     runs-on: ubuntu-latest
     steps:
-      - uses: actions/checkout@v4
+      - uses: actions/checkout@v5
       - uses: cvetrail/cvetrail@v1
 `
 
 // GitLabJob is the job `cvetrail init --ci gitlab` writes into
-// .gitlab-ci.yml; it runs from a pipeline schedule.
+// .gitlab-ci.yml; it runs from a pipeline schedule (or by hand), one at a
+// time, and reports "needs review" (exit 1) as a warning, not a failure.
 const GitLabJob = `# cvetrail: the daily vulnerability report. Create a pipeline schedule
-# (CI/CD > Schedules) and a project access token with the api scope in the
-# GITLAB_TOKEN variable (role Developer).
+# (Build > Pipeline schedules) and store a project access token with scope
+# api and role Developer as the masked CI/CD variable GITLAB_TOKEN.
 cvetrail:
   image: golang:1.26
   rules:
     - if: $CI_PIPELINE_SOURCE == "schedule" || $CI_PIPELINE_SOURCE == "web"
+  resource_group: cvetrail
   variables:
     GIT_DEPTH: "0"
     TRIVY_CACHE_DIR: .cache/trivy
+    GIT_AUTHOR_NAME: cvetrail
+    GIT_AUTHOR_EMAIL: cvetrail@noreply.$CI_SERVER_HOST
+    GIT_COMMITTER_NAME: cvetrail
+    GIT_COMMITTER_EMAIL: cvetrail@noreply.$CI_SERVER_HOST
   cache:
     key: cvetrail-trivy-db
     paths: [.cache/trivy]
   before_script:
     - go install github.com/cvetrail/cvetrail/cmd/cvetrail@latest
-    - curl -sfL https://raw.githubusercontent.com/aquasecurity/trivy/main/contrib/install.sh | sh -s -- -b /usr/local/bin v0.74.0
+    - curl -sfL https://raw.githubusercontent.com/aquasecurity/trivy/main/contrib/install.sh | sh -s -- -b /usr/local/bin
+    - git remote set-url origin "$CI_PROJECT_URL.git"
     - git checkout -B "$CI_DEFAULT_BRANCH" "origin/$CI_DEFAULT_BRANCH"
   script:
     - cvetrail run
+  allow_failure:
+    exit_codes: [1]
 `
 
 // mergifyRule is the .mergify.yml rule for merge mode none: merge the
@@ -88,25 +111,61 @@ func newInitCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Write cvetrail.yaml, and optionally a CI workflow and a Mergify rule",
-		Long: `Init writes a commented cvetrail.yaml at the repository root. --ci github
-writes .github/workflows/cvetrail.yml (a daily run, 12 lines); --ci gitlab
-writes a scheduled job into .gitlab-ci.yml (appended when the file exists);
---mergify writes .mergify.yml merging the report branch when it is not
-labelled for review (use with merge: {mode: none}). Existing files are
-kept unless --force.` + exitCodesHelp,
+		Long: `Init writes a commented cvetrail.yaml at the repository root.
+
+--ci github also writes .github/workflows/cvetrail.yml, a daily run of the
+cvetrail action in at most 15 lines, and sets forge: github; --ci gitlab
+adds a scheduled job to .gitlab-ci.yml (appended when the file exists) and
+sets forge: gitlab. --mergify writes .mergify.yml merging the report branch
+when it is not labelled for review, and sets merge.mode none so that the
+merge is left to Mergify. --branch and --label name the report branch and
+the review label in both files.
+
+Existing files are refused unless --force; an existing cvetrail.yaml is
+kept (and read for the branch and the label) when only CI files or the
+Mergify rule are asked for. --force on .gitlab-ci.yml replaces only its
+cvetrail job.` + exitCodesHelp,
 		Example: `  cvetrail init --ci github
   cvetrail init --ci gitlab
-  cvetrail init --mergify --force`,
+  cvetrail init --ci github --mergify --label needs-triage`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runInit(cmd.Context(), a, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.branchSet, o.labelSet = cmd.Flags().Changed("branch"), cmd.Flags().Changed("label")
+			return runInit(cmd.Context(), a, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.ci, "ci", "", "also write a CI workflow: github or gitlab")
-	f.BoolVar(&o.mergify, "mergify", false, "also write .mergify.yml")
+	f.BoolVar(&o.mergify, "mergify", false, "also write .mergify.yml (and set merge.mode none)")
 	f.BoolVar(&o.force, "force", false, "overwrite existing files")
-	f.StringVar(&o.branch, "branch", config.DefaultBranch, "report branch for the Mergify rule")
-	f.StringVar(&o.label, "label", config.DefaultReviewLabel, "review label for the Mergify rule")
+	f.StringVar(&o.branch, "branch", config.DefaultBranch, "the report `BRANCH`")
+	f.StringVar(&o.label, "label", config.DefaultReviewLabel, "the review `LABEL`")
 	return cmd
+}
+
+// initConfig is the template with the forge, the merge mode, the branch
+// and the label init was asked for, checked to parse.
+func initConfig(o *initOpts) (string, error) {
+	s := config.Template
+	set := func(pattern, value string) {
+		s = regexp.MustCompile(`(?m)^`+pattern+`\b`).ReplaceAllLiteralString(s, value)
+	}
+	if o.ci != "" {
+		set(`forge: none`, "forge: "+o.ci)
+	}
+	if o.mergify {
+		set(`  mode: api`, "  mode: none")
+	}
+	if o.branch != config.DefaultBranch {
+		set(`branch: `+regexp.QuoteMeta(config.DefaultBranch), "branch: "+yamlQuote(o.branch))
+	}
+	if o.label != config.DefaultReviewLabel {
+		set(`  review: `+regexp.QuoteMeta(config.DefaultReviewLabel), "  review: "+yamlQuote(o.label))
+	}
+	if _, err := config.Parse(ledger.ConfigFile, []byte(s)); err != nil {
+		return "", usageErr(err)
+	}
+	return s, nil
 }
 
 func runInit(ctx context.Context, a *app, o *initOpts) error {
@@ -117,61 +176,133 @@ func runInit(ctx context.Context, a *app, o *initOpts) error {
 	if err != nil {
 		return err
 	}
-	type file struct {
-		path, content string
-		appendTo      bool
+	exists := func(p string) bool {
+		_, err := os.Stat(filepath.Join(root, p))
+		return err == nil
 	}
-	files := []file{{path: ledger.ConfigFile, content: config.Template}}
+	type file struct{ path, content string }
+	var files []file
+	var refused []string
+
+	// cvetrail.yaml: kept when it exists and only other files are asked
+	// for; its branch and label then go into the Mergify rule.
+	onlyConfig := o.ci == "" && !o.mergify
+	switch {
+	case !exists(ledger.ConfigFile) || o.force:
+		c, err := initConfig(o)
+		if err != nil {
+			return err
+		}
+		files = append(files, file{ledger.ConfigFile, c})
+	case onlyConfig:
+		refused = append(refused, ledger.ConfigFile)
+	default:
+		cfg, err := loadConfig(root, true)
+		if err != nil {
+			return err
+		}
+		if !o.branchSet {
+			o.branch = cfg.Branch
+		}
+		if !o.labelSet {
+			o.label = cfg.Labels.Review
+		}
+		if o.ci != "" && cfg.Forge != o.ci {
+			a.log.Warn(fmt.Sprintf("kept %s, which has forge: %s; set forge: %s for the CI job to keep a %s", ledger.ConfigFile, cfg.Forge, o.ci, requestKind(o.ci)))
+		}
+		if o.mergify && cfg.Merge.Mode != "none" {
+			a.log.Warn(fmt.Sprintf("kept %s, which has merge.mode %s; set it to none to leave merging to Mergify", ledger.ConfigFile, cfg.Merge.Mode))
+		}
+	}
+
 	switch o.ci {
 	case "github":
-		files = append(files, file{path: ".github/workflows/cvetrail.yml", content: GitHubWorkflow})
+		if exists(githubWorkflowFile) && !o.force {
+			refused = append(refused, githubWorkflowFile)
+		}
+		files = append(files, file{githubWorkflowFile, GitHubWorkflow})
 	case "gitlab":
-		files = append(files, file{path: ".gitlab-ci.yml", content: GitLabJob, appendTo: true})
+		content, err := gitlabCI(root, o.force)
+		if errors.Is(err, errJobExists) {
+			refused = append(refused, gitlabCIFile+" (its cvetrail job)")
+		} else if err != nil {
+			return err
+		}
+		files = append(files, file{gitlabCIFile, content})
 	}
 	if o.mergify {
-		files = append(files, file{path: ".mergify.yml", content: mergifyRule(o.branch, o.label)})
+		if exists(mergifyFile) && !o.force {
+			refused = append(refused, mergifyFile)
+		}
+		files = append(files, file{mergifyFile, mergifyRule(o.branch, o.label)})
 	}
 	// Check every file before writing any.
-	var exists []string
-	for _, f := range files {
-		if f.path == ledger.ConfigFile && !o.force {
-			if _, err := os.Stat(filepath.Join(root, f.path)); err == nil && len(files) > 1 {
-				continue // keep an existing configuration when only adding CI files
-			}
-		}
-		if _, err := os.Stat(filepath.Join(root, f.path)); err == nil && !o.force && !f.appendTo {
-			exists = append(exists, f.path)
-		}
-	}
-	if len(exists) > 0 {
-		return usageErr(fmt.Errorf("%s already exists", strings.Join(exists, ", ")), "pass --force to overwrite")
+	if len(refused) > 0 {
+		return usageErr(fmt.Errorf("%s already exists", strings.Join(refused, ", ")), "pass --force to overwrite")
 	}
 	for _, f := range files {
-		full := filepath.Join(root, f.path)
-		content := f.content
-		old, err := os.ReadFile(full)
-		switch {
-		case err == nil && f.path == ledger.ConfigFile && !o.force:
-			continue
-		case err == nil && f.appendTo:
-			if strings.Contains(string(old), "\ncvetrail:") || strings.HasPrefix(string(old), "cvetrail:") {
-				if !o.force {
-					a.log.Info(f.path + " already has a cvetrail job")
-					continue
-				}
-			} else {
-				content = strings.TrimRight(string(old), "\n") + "\n\n" + f.content
-			}
-		case err != nil && !errors.Is(err, os.ErrNotExist):
-			return usageErr(fmt.Errorf("reading %s: %w", f.path, err))
-		}
+		full := filepath.Join(root, filepath.FromSlash(f.path))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return usageErr(err)
 		}
-		if err := ledger.AtomicWriteFile(ctx, full, []byte(content), 0o644); err != nil {
+		if err := ledger.AtomicWriteFile(ctx, full, []byte(f.content), 0o644); err != nil {
 			return usageErr(fmt.Errorf("writing %s: %w", f.path, err))
 		}
 		fmt.Fprintf(a.env.Stdout, "wrote %s\n", f.path)
 	}
 	return nil
+}
+
+func requestKind(forge string) string {
+	if forge == "gitlab" {
+		return "merge request"
+	}
+	return "pull request"
+}
+
+var errJobExists = errors.New("the cvetrail job exists")
+
+// gitlabCI returns .gitlab-ci.yml with the cvetrail job: the job alone for
+// a new file, appended to an existing one, or, with force, in place of the
+// existing cvetrail job (its comment lines included), the other jobs left
+// as they are.
+func gitlabCI(root string, force bool) (string, error) {
+	old, err := os.ReadFile(filepath.Join(root, gitlabCIFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return GitLabJob, nil
+	}
+	if err != nil {
+		return "", usageErr(fmt.Errorf("reading %s: %w", gitlabCIFile, err))
+	}
+	lines := strings.Split(strings.ReplaceAll(string(old), "\r\n", "\n"), "\n")
+	start := -1
+	for i, l := range lines {
+		if l == "cvetrail:" || strings.HasPrefix(l, "cvetrail: ") || strings.HasPrefix(l, "cvetrail:#") {
+			start = i
+			break
+		}
+	}
+	if start < 0 {
+		return strings.TrimRight(string(old), "\n") + "\n\n" + GitLabJob, nil
+	}
+	if !force {
+		return "", errJobExists
+	}
+	end := start + 1
+	for end < len(lines) && (lines[end] == "" || strings.HasPrefix(lines[end], " ") || strings.HasPrefix(lines[end], "\t")) {
+		end++
+	}
+	for start > 0 && strings.HasPrefix(lines[start-1], "#") {
+		start--
+	}
+	before := strings.TrimRight(strings.Join(lines[:start], "\n"), "\n")
+	after := strings.TrimLeft(strings.Join(lines[end:], "\n"), "\n")
+	out := GitLabJob
+	if before != "" {
+		out = before + "\n\n" + out
+	}
+	if after != "" {
+		out += "\n" + after
+	}
+	return out, nil
 }
