@@ -91,7 +91,7 @@ func TestInitGitHubWorkflow(t *testing.T) {
 	}
 
 	var wf struct {
-		On map[string]yaml.Node `yaml:"on"`
+		On          map[string]yaml.Node `yaml:"on"`
 		Concurrency struct {
 			Group            string `yaml:"group"`
 			CancelInProgress bool   `yaml:"cancel-in-progress"`
