@@ -44,9 +44,10 @@ type LockOptions struct {
 
 // Lock is an exclusive lock file, held until Release.
 type Lock struct {
-	path string
-	info LockInfo
-	once sync.Once
+	path     string
+	info     LockInfo
+	replaced *LockInfo // the stale lock taken over, if any
+	once     sync.Once
 }
 
 // HeldError says who holds a lock that AcquireLock could not take. It
@@ -155,6 +156,7 @@ func AcquireLock(ctx context.Context, gitDir, name string, opt LockOptions) (*Lo
 		if err := takeOver(l.path, old, l.info.Token); err != nil {
 			return nil, fmt.Errorf("taking over stale lock %s: %w", l.path, err)
 		}
+		l.replaced = &holder
 	}
 }
 
@@ -246,6 +248,16 @@ func takeOver(path string, old []byte, token string) error {
 		}
 	}
 	return os.Remove(aside)
+}
+
+// Replaced returns what the stale lock that this one took over recorded
+// (zero when its content was unreadable), and whether there was one: a
+// caller can say that a killed process left it.
+func (l *Lock) Replaced() (LockInfo, bool) {
+	if l.replaced == nil {
+		return LockInfo{}, false
+	}
+	return *l.replaced, true
 }
 
 // Info returns what the lock file records.

@@ -35,6 +35,9 @@ func TestLockExclusive(t *testing.T) {
 	if info.PID != os.Getpid() || info.Host != host || !info.Started.Equal(lockNow) || info.Token == "" {
 		t.Errorf("lock file records %+v", info)
 	}
+	if old, ok := l.Replaced(); ok {
+		t.Errorf("a fresh lock says it replaced %+v", old)
+	}
 
 	_, err = AcquireLock(ctx, dir, "cvetrail.lock", LockOptions{Now: lockNow.Add(time.Minute)})
 	var he *HeldError
@@ -113,6 +116,9 @@ func TestLockRecoversDeadProcess(t *testing.T) {
 	if l.Info().PID != os.Getpid() {
 		t.Errorf("lock info %+v", l.Info())
 	}
+	if old, ok := l.Replaced(); !ok || old.PID != dead || old.Token != "dead" || !old.Started.Equal(lockNow.Add(-time.Minute)) {
+		t.Errorf("Replaced() = %+v, %v; want the lock of pid %d", old, ok, dead)
+	}
 	if err := l.Release(); err != nil {
 		t.Fatal(err)
 	}
@@ -155,6 +161,9 @@ func TestLockGarbage(t *testing.T) {
 	l, err := AcquireLock(context.Background(), dir, "cvetrail.lock", LockOptions{Now: lockNow})
 	if err != nil {
 		t.Fatalf("AcquireLock over an old unreadable lock: %v", err)
+	}
+	if old, ok := l.Replaced(); !ok || old != (LockInfo{}) {
+		t.Errorf("Replaced() = %+v, %v; want an unknown holder", old, ok)
 	}
 	l.Release()
 }
