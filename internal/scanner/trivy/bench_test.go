@@ -233,25 +233,32 @@ func (g *gen) vuln(purl string, withPath bool, layers [][2]string) {
 }
 
 func BenchmarkParse(b *testing.B) {
-	for _, mb := range []int64{1, 8} {
+	for _, mb := range []int64{1, 16} {
 		var buf bytes.Buffer
 		if err := genReport(&buf, mb<<20, 1); err != nil {
 			b.Fatal(err)
 		}
 		data := buf.Bytes()
-		b.Run(fmt.Sprintf("%dMB", mb), func(b *testing.B) {
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			var findings int
-			for b.Loop() {
-				r, err := Parse(bytes.NewReader(data), Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				findings = len(r.Findings)
+		for _, m := range []mode{{"sequential", 1, batchSize}, {"workers", workers, batchSize}} {
+			if m.name == "workers" && m.workers == 1 {
+				continue // one core
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(findings), "ns/finding")
-		})
+			b.Run(fmt.Sprintf("%dMB/%s", mb, m.name), func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				b.ReportAllocs()
+				var findings int
+				inMode(m, func() {
+					for b.Loop() {
+						r, err := Parse(bytes.NewReader(data), Options{})
+						if err != nil {
+							b.Fatal(err)
+						}
+						findings = len(r.Findings)
+					}
+				})
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(findings), "ns/finding")
+			})
+		}
 	}
 }
 

@@ -120,8 +120,7 @@ func (p *parser) open(w *where, field string, delim byte) (bool, error) {
 	}
 	switch c {
 	case delim:
-		p.s.pos++
-		return true, nil
+		return true, p.s.enter()
 	case 'n':
 		_, err := p.s.literal()
 		return false, err
@@ -142,7 +141,7 @@ func (p *parser) next(first *bool) ([]byte, error) {
 		return nil, err
 	}
 	if c == '}' {
-		p.s.pos++
+		p.s.leave()
 		return nil, nil
 	}
 	if !*first {
@@ -198,7 +197,7 @@ func (p *parser) more(first *bool) (bool, error) {
 		return false, err
 	}
 	if c == ']' {
-		p.s.pos++
+		p.s.leave()
 		return false, nil
 	}
 	if !*first {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+
+	"github.com/cvetrail/cvetrail/internal/report"
 )
 
 // schema2 returns a SchemaVersion 2 report with the given results.
@@ -104,43 +106,56 @@ func TestBadInput(t *testing.T) {
 		{"lone surrogate", []byte(schema2(osResult(vuln("CVE-1", `"Title": "\ud800"`)))), Options{}, []string{"invalid escape sequence"}, -2},
 		{"malformed number", []byte(schema2(osResult(vuln("CVE-1", `"CVSS": {"nvd": {"V3Score": 01}}`)))), Options{}, []string{"malformed number"}, -2},
 		{"bad literal", []byte(`{"SchemaVersion": 2, "Results": nul}`), Options{}, []string{"invalid JSON", "literal"}, 35},
-		{"deep nesting, truncated", []byte(`{"SchemaVersion": 2, "x": ` + strings.Repeat("[", 200000)), Options{}, []string{"truncated JSON", "inside an array"}, -2},
+		{"deep nesting, truncated", []byte(`{"SchemaVersion": 2, "x": ` + strings.Repeat("[", 9000)), Options{}, []string{"truncated JSON", "inside an array"}, -2},
+		{"too deep nesting", []byte(`{"SchemaVersion": 2, "x": ` + strings.Repeat("[", 200000)), Options{}, []string{"nested deeper than 10000 levels"}, 26 + 9999},
+		{"too deep nesting in a vulnerability", []byte(schema2(osResult(vuln("CVE-1", `"x": `+strings.Repeat("[", 10000)+strings.Repeat("]", 10000))))), Options{}, []string{"vulnerability 1 (CVE-1)", "nested deeper than 10000 levels"}, -2},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r, err := Parse(bytes.NewReader(tt.input), tt.opts)
-			if err == nil {
-				t.Fatalf("no error (report with %d findings)", len(r.Findings))
-			}
-			if r != nil {
-				t.Errorf("a report came with the error")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
-				}
-			}
-			msg := err.Error()
-			var e *Error
-			if errors.As(err, &e) {
-				msg = e.Err.Error()
-			}
-			if msg == "" || msg[0] >= 'A' && msg[0] <= 'Z' && !strings.HasPrefix(msg, "NUL") {
-				t.Errorf("error %q does not start in lower case", msg)
-			}
-			var pos interface{ Offset() int64 }
-			hasPos := errors.As(err, &pos)
-			switch {
-			case tt.offset == -1 && hasPos:
-				t.Errorf("error has offset %d, want none", pos.Offset())
-			case tt.offset == -2 && !hasPos:
-				t.Errorf("error has no offset")
-			case tt.offset >= 0 && !hasPos:
-				t.Errorf("error has no offset, want %d", tt.offset)
-			case tt.offset >= 0 && pos.Offset() != tt.offset:
-				t.Errorf("error at offset %d, want %d (%q)", pos.Offset(), tt.offset, around(tt.input, pos.Offset()))
-			}
-		})
+	for _, m := range modes {
+		for _, tt := range tests {
+			t.Run(m.name+"/"+tt.name, func(t *testing.T) {
+				var r *report.Report
+				var err error
+				inMode(m, func() { r, err = Parse(bytes.NewReader(tt.input), tt.opts) })
+				testBadInput(t, tt.input, tt.want, tt.offset, r, err)
+			})
+		}
+	}
+}
+
+// testBadInput checks the result of parsing input: an error holding each
+// of want, no report, and the offset (-1: no position, -2: any position).
+func testBadInput(t *testing.T, input []byte, want []string, offset int64, r *report.Report, err error) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error (report with %d findings)", len(r.Findings))
+	}
+	if r != nil {
+		t.Errorf("a report came with the error")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not contain %q", err, w)
+		}
+	}
+	msg := err.Error()
+	var e *Error
+	if errors.As(err, &e) {
+		msg = e.Err.Error()
+	}
+	if msg == "" || msg[0] >= 'A' && msg[0] <= 'Z' && !strings.HasPrefix(msg, "NUL") {
+		t.Errorf("error %q does not start in lower case", msg)
+	}
+	var pos interface{ Offset() int64 }
+	hasPos := errors.As(err, &pos)
+	switch {
+	case offset == -1 && hasPos:
+		t.Errorf("error has offset %d, want none", pos.Offset())
+	case offset == -2 && !hasPos:
+		t.Errorf("error has no offset")
+	case offset >= 0 && !hasPos:
+		t.Errorf("error has no offset, want %d", offset)
+	case offset >= 0 && pos.Offset() != offset:
+		t.Errorf("error at offset %d, want %d (%q)", pos.Offset(), offset, around(input, pos.Offset()))
 	}
 }
 

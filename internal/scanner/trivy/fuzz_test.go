@@ -75,8 +75,18 @@ func FuzzParse(f *testing.F) {
 		}
 		var first []byte
 		var firstErr error
-		for i, rd := range readers(in) {
-			r, err := Parse(rd, opts)
+		rds := readers(in)
+		for _, m := range modes[1:] {
+			rds = append(rds, &modeReader{m, bytes.NewReader(in)})
+		}
+		for i, rd := range rds {
+			var r *report.Report
+			var err error
+			if mr, ok := rd.(*modeReader); ok {
+				inMode(mr.m, func() { r, err = Parse(mr.r, opts) })
+			} else {
+				inMode(modes[0], func() { r, err = Parse(rd, opts) })
+			}
 			if err != nil {
 				if r != nil {
 					t.Fatalf("a report came with the error %v", err)
@@ -129,6 +139,14 @@ func ledger(t *testing.T, r *report.Report) []byte {
 	return b.Bytes()
 }
 
+// modeReader marks a reader to be parsed in another mode.
+type modeReader struct {
+	m mode
+	r io.Reader
+}
+
+func (r *modeReader) Read(b []byte) (int, error) { return r.r.Read(b) }
+
 // FuzzScanner checks the scanner against jsontext: it accepts exactly the
 // valid JSON texts, however the input is split into reads.
 func FuzzScanner(f *testing.F) {
@@ -157,4 +175,22 @@ func scanAll(r io.Reader) (bool, error) {
 		return false, errors.New("trailing data")
 	}
 	return true, nil
+}
+
+// mode is a way of reading: on one goroutine, or with workers and batches
+// small enough that even small inputs are split.
+type mode struct {
+	name      string
+	workers   int
+	batchSize int
+}
+
+var modes = []mode{{"sequential", 1, 256 << 10}, {"batched", 3, 300}}
+
+// inMode runs f with the package set to read in mode m.
+func inMode(m mode, f func()) {
+	w, b := workers, batchSize
+	workers, batchSize = m.workers, m.batchSize
+	defer func() { workers, batchSize = w, b }()
+	f()
 }

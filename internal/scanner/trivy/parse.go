@@ -41,7 +41,9 @@ func Parse(r io.Reader, opts Options) (*report.Report, error) {
 		strs: make(map[string]string, 1024),
 		rep:  &report.Report{Scan: report.ScanInfo{Scanner: "trivy"}},
 	}
-	if err := p.document(); err != nil {
+	err = p.document()
+	p.pipe.stop()
+	if err != nil {
 		return nil, p.context(err)
 	}
 	if err := p.finish(); err != nil {
@@ -55,11 +57,12 @@ func Parse(r io.Reader, opts Options) (*report.Report, error) {
 // was found, such as the vulnerability being read.
 func (p *parser) context(err error) error {
 	var e *Error
-	var se *syntaxError
-	if p.cur == nil || !errors.As(err, &e) || !errors.As(e.Err, &se) {
+	if p.cur == nil || !errors.As(err, &e) {
 		return err
 	}
-	e.Err = fmt.Errorf("%s: %w", p.cur, se)
+	if se, ok := e.Err.(*syntaxError); ok { // not yet placed
+		e.Err = fmt.Errorf("%s: %w", p.cur, se)
+	}
 	return e
 }
 
@@ -88,6 +91,10 @@ type parser struct {
 	cvssSlab []report.CVSS
 
 	cvssNames map[string]*[7]string // see cvssFields
+
+	pipe    *pipeline // the workers, once started
+	collect bool      // a worker: warnings go to warnLog
+	warnLog []warning
 
 	warnings map[string]int // warnings given, by kind, to cap repeats
 	extra    map[string]int // warnings not given because of the cap
@@ -121,11 +128,13 @@ func (p *parser) document() error {
 	var err error
 	switch c {
 	case '{':
-		p.s.pos++
-		err = p.reportObject()
+		if err = p.s.enter(); err == nil {
+			err = p.reportObject()
+		}
 	case '[':
-		p.s.pos++
-		err = p.array()
+		if err = p.s.enter(); err == nil {
+			err = p.array()
+		}
 	default:
 		if err := p.s.skip(); err != nil {
 			return err
@@ -359,7 +368,9 @@ func (p *parser) array() error {
 			}
 			return errAt(off, "not a Trivy report: element %d of the top-level array is %s, not an object (a Trivy result or vulnerability)", i, kindName(c))
 		}
-		p.s.pos++
+		if err := p.s.enter(); err != nil {
+			return err
+		}
 		// Members before the first known one are unknown to both shapes
 		// and would be skipped anyway.
 		var firstName string
@@ -430,7 +441,9 @@ func (p *parser) result() error {
 	if c != '{' {
 		return p.typeErr(&where{result: p.resultCount + 1}, "", "an object", c)
 	}
-	p.s.pos++
+	if err := p.s.enter(); err != nil {
+		return err
+	}
 	return p.resultBody(off, "")
 }
 
@@ -491,22 +504,32 @@ func (p *parser) vulnList(rw *where) error {
 	if err != nil || !ok {
 		return err
 	}
+	p.cur = rw
+	if workers > 1 && !p.collect && p.s.r != nil {
+		return p.vulnListBatched(rw)
+	}
 	w := &where{result: rw.result, target: rw.target, kind: "vulnerability"}
-	p.cur = w
 	for i, first := 1, true; ; i++ {
 		more, err := p.more(&first)
 		if err != nil || !more {
 			return err
 		}
-		w.index, w.id = i, ""
-		off, err := p.vulnObject(w)
-		if err != nil {
+		if err := p.oneVuln(w, i); err != nil {
 			return err
 		}
-		if err := p.addFinding(w, off, ""); err != nil {
-			return err
-		}
+		p.cur = rw
 	}
+}
+
+// oneVuln reads vulnerability i of a result and adds it to the report.
+func (p *parser) oneVuln(w *where, i int) error {
+	w.index, w.id = i, ""
+	p.cur = w
+	off, err := p.vulnObject(w)
+	if err == nil {
+		err = p.addFinding(w, off, "")
+	}
+	return err
 }
 
 // vulnObject reads a vulnerability object into p.v and returns its offset.
@@ -519,7 +542,9 @@ func (p *parser) vulnObject(w *where) (int64, error) {
 	if c != '{' {
 		return off, p.typeErr(w, "", "an object", c)
 	}
-	p.s.pos++
+	if err := p.s.enter(); err != nil {
+		return off, err
+	}
 	return off, p.vulnBody(w, "")
 }
 
@@ -658,6 +683,10 @@ func (p *parser) setType(i int, typ string, res *resultRec) error {
 // warn records a warning of a kind; after maxWarnings of one kind, the
 // rest are only counted.
 func (p *parser) warn(kind, msg string) {
+	if p.collect {
+		p.warnLog = append(p.warnLog, warning{kind, msg})
+		return
+	}
 	if p.warnings == nil {
 		p.warnings, p.extra = map[string]int{}, map[string]int{}
 	}

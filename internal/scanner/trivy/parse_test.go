@@ -23,18 +23,20 @@ func TestZeroFindings(t *testing.T) {
 		`[]`,
 		`[{"Target": "app:1 (debian 12.1)", "Vulnerabilities": null}]`,
 		`[{"Target": "some/dir"}]`,
+		// As deep as JSON may nest.
+		`{"SchemaVersion": 2, "x": ` + strings.Repeat("[", 9999) + strings.Repeat("]", 9999) + `}`,
 	} {
 		r, err := Parse(strings.NewReader(in), Options{})
 		if err != nil {
-			t.Errorf("%s: %v", in, err)
+			t.Errorf("%.100s: %v", in, err)
 			continue
 		}
 		if len(r.Findings) != 0 || len(r.Warnings) != 0 {
-			t.Errorf("%s: %d findings, warnings %q", in, len(r.Findings), r.Warnings)
+			t.Errorf("%.100s: %d findings, warnings %q", in, len(r.Findings), r.Warnings)
 		}
 		var out bytes.Buffer
 		if err := report.Encode(&out, r); err != nil {
-			t.Errorf("%s: Encode: %v", in, err)
+			t.Errorf("%.100s: Encode: %v", in, err)
 		}
 	}
 }

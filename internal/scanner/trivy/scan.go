@@ -29,6 +29,7 @@ type scanner struct {
 	rerr  error // the error that ended reading: io.EOF, a *nulError, or a read error
 	empty int   // consecutive reads that returned nothing
 
+	depth   int    // open objects and arrays
 	stack   []byte // open containers of skipContainer
 	scratch []byte // unescaped strings
 }
@@ -601,7 +602,9 @@ func (s *scanner) skipContainer() error {
 		afterValue
 	)
 	stack := append(s.stack[:0], s.buf[s.pos])
-	s.pos++
+	if err := s.enter(); err != nil {
+		return err
+	}
 	state := afterOpen
 	for {
 		c := s.peek()
@@ -619,7 +622,7 @@ func (s *scanner) skipContainer() error {
 		switch state {
 		case afterOpen, afterValue:
 			if c == closer {
-				s.pos++
+				s.leave()
 				stack = stack[:len(stack)-1]
 				if len(stack) == 0 {
 					s.stack = stack
@@ -656,7 +659,9 @@ func (s *scanner) skipContainer() error {
 			switch {
 			case c == '{' || c == '[':
 				stack = append(stack, c)
-				s.pos++
+				if err := s.enter(); err != nil {
+					return err
+				}
 				state = afterOpen
 				continue
 			case c == '"':
@@ -677,6 +682,25 @@ func (s *scanner) skipContainer() error {
 			state = afterValue
 		}
 	}
+}
+
+// maxDepth is the deepest nesting of objects and arrays accepted, as in
+// jsontext.
+const maxDepth = 10000
+
+// enter consumes the '{' or '[' at pos.
+func (s *scanner) enter() error {
+	s.pos++
+	if s.depth++; s.depth > maxDepth {
+		return s.syntaxErr(s.offset()-1, "invalid JSON: nested deeper than %d levels", maxDepth)
+	}
+	return nil
+}
+
+// leave consumes the '}' or ']' at pos.
+func (s *scanner) leave() {
+	s.pos++
+	s.depth--
 }
 
 // capture skips the next value and returns a copy of its text.

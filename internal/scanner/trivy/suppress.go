@@ -37,7 +37,9 @@ func (p *parser) modified(w *where) error {
 	if c != '{' {
 		return p.typeErr(w, "", "an object", c)
 	}
-	p.s.pos++
+	if err := p.s.enter(); err != nil {
+		return err
+	}
 	var (
 		typ, status, statement, source string
 		typSeen, found                 bool
@@ -108,6 +110,7 @@ func (p *parser) deferredVuln(w *where, b []byte, off int64) error {
 	outer := p.s
 	defer func() { p.s = outer }()
 	p.s = newBytesScanner(b, off)
+	p.s.depth = outer.depth
 	_, err := p.vulnObject(w)
 	return err
 }
