@@ -539,3 +539,49 @@ func TestActionlintAction(t *testing.T) {
 		t.Errorf("the action's steps as a workflow:\n%s\n%s", strings.Join(errs, "\n"), b)
 	}
 }
+
+// yamlBlocks returns the ```yaml blocks of the README section titled
+// heading.
+func yamlBlocks(t *testing.T, readme, heading string) []string {
+	t.Helper()
+	i := strings.Index(readme, "\n"+heading+"\n")
+	if i < 0 {
+		t.Fatalf("README.md has no %q section", heading)
+	}
+	section := readme[i+len(heading)+2:]
+	if j := strings.Index(section, "\n## "); j >= 0 {
+		section = section[:j]
+	}
+	var blocks []string
+	for _, part := range strings.Split(section, "```yaml\n")[1:] {
+		block, _, ok := strings.Cut(part, "```")
+		if !ok {
+			t.Fatalf("%s: an unclosed code block", heading)
+		}
+		blocks = append(blocks, block)
+	}
+	return blocks
+}
+
+// TestReadmeShowsWhatInitWrites: the README's GitHub quick start is the
+// workflow init writes and a cvetrail.yaml that parses; its GitLab
+// section is the job init writes.
+func TestReadmeShowsWhatInitWrites(t *testing.T) {
+	readme := readTestFile(t, repoFile(t, "README.md"))
+	gh := yamlBlocks(t, readme, "## GitHub quick start")
+	if len(gh) < 2 || gh[0] != GitHubWorkflow {
+		t.Fatalf("the quick start's first block is not GitHubWorkflow:\n%s", strings.Join(gh, "\n---\n"))
+	}
+	cfg, err := config.Parse("README cvetrail.yaml", []byte(gh[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Forge != "github" || len(cfg.Images) == 0 {
+		t.Errorf("the quick start's cvetrail.yaml: forge %q, %d images", cfg.Forge, len(cfg.Images))
+	}
+	gl := yamlBlocks(t, readme, "## GitLab")
+	_, job, _ := strings.Cut(GitLabJob, "\ncvetrail:\n")
+	if len(gl) != 1 || gl[0] != "cvetrail:\n"+job {
+		t.Errorf("the GitLab section does not show GitLabJob:\n%s", strings.Join(gl, "\n---\n"))
+	}
+}
