@@ -67,9 +67,25 @@ func newDailyRun(ctx context.Context, a *app, o *runOpts) (*dailyRun, error) {
 	if err != nil {
 		return nil, externalErr(err)
 	}
-	lock, err := gitrepo.AcquireLock(ctx, gitDir, "cvetrail-run.lock", gitrepo.LockOptions{Now: a.env.Now()})
+	// One run at a time in the whole repository: runs in two worktrees
+	// would race for the same report branch.
+	commonDir, err := repo.CommonDir(ctx)
 	if err != nil {
+		return nil, externalErr(err)
+	}
+	lock, err := gitrepo.AcquireLock(ctx, commonDir, "cvetrail-run.lock", gitrepo.LockOptions{Now: a.env.Now()})
+	if errors.Is(err, gitrepo.ErrLocked) {
 		return nil, externalErr(err, "another 'cvetrail run' is working in this repository; wait for it to finish")
+	}
+	if err != nil {
+		return nil, externalErr(err)
+	}
+	if old, ok := lock.Replaced(); ok {
+		if old.PID != 0 {
+			a.log.Info(fmt.Sprintf("took over the lock of an interrupted run (process %d on %s, started %s)", old.PID, old.Host, old.Started.UTC().Format(time.RFC3339)))
+		} else {
+			a.log.Info("took over an old, unreadable lock of an interrupted run")
+		}
 	}
 	r := &dailyRun{a: a, o: o, repo: repo, gitDir: gitDir, cfg: cfg, lock: lock, branch: cfg.Branch, now: now}
 	if err := r.recoverMerge(ctx); err != nil {

@@ -648,3 +648,121 @@ func writeLock(t *testing.T, dir string, pid int, host string, started time.Time
 		t.Fatal(err)
 	}
 }
+
+// TestKillLock checks the run lock with real processes: a second run
+// while one holds the lock (here or in another worktree of the
+// repository) fails at once and says who holds it; a lock left by a dead
+// process, or an old one from another host, is taken over.
+func TestKillLock(t *testing.T) {
+	w := newKillWorld(t)
+	days := killDays(w)
+	day := days[0]
+	base := filepath.Join(w.root, "base")
+	w.newRepo(base)
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := func(t *testing.T, name string) (*killWorld, string) {
+		tw := &killWorld{t: t, bin: w.bin, root: w.root, scanner: w.scanner}
+		dir := filepath.Join(w.root, name)
+		tw.copyTree(base, dir)
+		return tw, dir
+	}
+	// stopped starts a run in dir and stops it (SIGSTOP) once it holds
+	// the lock; resume lets it finish and checks that it succeeded.
+	stopped := func(w *killWorld, dir string) (p *proc, resume func()) {
+		p = w.start(dir, w.env(day.date, "CVETRAIL_TEST_STEP_DELAY=10ms"), append([]string{"-v"}, day.args...)...)
+		if !p.waitStep("scan") {
+			w.t.Fatalf("the run ended before scanning:\n%s", p.output())
+		}
+		if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
+			w.t.Fatal(err)
+		}
+		return p, func() {
+			if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGCONT); err != nil {
+				w.t.Fatal(err)
+			}
+			go func() {
+				for range p.steps {
+				}
+			}()
+			if code := p.wait(); code != day.wantExit {
+				w.t.Fatalf("the first run exited %d after it was resumed:\n%s", code, p.output())
+			}
+			w.checkClean(dir, day.date, "after the first run")
+		}
+	}
+	refused := func(w *killWorld, dir string, holder string) {
+		w.t.Helper()
+		before := w.git(dir, day.date, "for-each-ref")
+		code, out := w.cvetrail(dir, w.env(day.date), day.args...)
+		if code != ExitExternal {
+			w.t.Fatalf("the second run exited %d, want %d:\n%s", code, ExitExternal, out)
+		}
+		for _, want := range []string{"cvetrail-run.lock is held by process " + holder, "another 'cvetrail run' is working in this repository"} {
+			if !strings.Contains(out, want) {
+				w.t.Errorf("the second run does not say %q:\n%s", want, out)
+			}
+		}
+		if after := w.git(dir, day.date, "for-each-ref"); after != before {
+			w.t.Errorf("the refused run changed refs:\n%s\nto\n%s", before, after)
+		}
+	}
+
+	t.Run("held by a running run", func(t *testing.T) {
+		w, dir := repo(t, "held")
+		p, resume := stopped(w, dir)
+		refused(w, dir, strconv.Itoa(p.cmd.Process.Pid)+" on "+host)
+		resume()
+	})
+	t.Run("held from another worktree", func(t *testing.T) {
+		w, dir := repo(t, "worktrees")
+		other := dir + "-side"
+		w.git(dir, day.date, "worktree", "add", "-q", "-b", "side", other)
+		p, resume := stopped(w, dir)
+		refused(w, other, strconv.Itoa(p.cmd.Process.Pid)+" on "+host)
+		resume()
+	})
+	t.Run("left by a dead process", func(t *testing.T) {
+		w, dir := repo(t, "dead")
+		gone := exec.Command("true")
+		if err := gone.Run(); err != nil {
+			t.Fatal(err)
+		}
+		writeLock(t, dir, gone.Process.Pid, host, time.Now().Add(-time.Minute))
+		code, out := w.cvetrail(dir, w.env(day.date), day.args...)
+		if code != day.wantExit {
+			t.Fatalf("exit %d, want %d:\n%s", code, day.wantExit, out)
+		}
+		if want := fmt.Sprintf("took over the lock of an interrupted run (process %d on %s", gone.Process.Pid, host); !strings.Contains(out, want) {
+			t.Errorf("the run does not say %q:\n%s", want, out)
+		}
+		w.checkClean(dir, day.date, "after the run")
+	})
+	t.Run("left on another host long ago", func(t *testing.T) {
+		w, dir := repo(t, "old")
+		writeLock(t, dir, 4242, "build-7", time.Now().Add(-13*time.Hour))
+		code, out := w.cvetrail(dir, w.env(day.date), day.args...)
+		if code != day.wantExit {
+			t.Fatalf("exit %d, want %d:\n%s", code, day.wantExit, out)
+		}
+		if want := "took over the lock of an interrupted run (process 4242 on build-7"; !strings.Contains(out, want) {
+			t.Errorf("the run does not say %q:\n%s", want, out)
+		}
+		w.checkClean(dir, day.date, "after the run")
+	})
+	t.Run("held on another host", func(t *testing.T) {
+		w, dir := repo(t, "elsewhere")
+		writeLock(t, dir, 4242, "build-7", time.Now().Add(-time.Minute))
+		lock := filepath.Join(dir, ".git", "cvetrail-run.lock")
+		before, err := os.ReadFile(lock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(w, dir, "4242 on build-7")
+		if after, err := os.ReadFile(lock); err != nil || string(after) != string(before) {
+			t.Errorf("the lock of the other host changed: %q, %v", after, err)
+		}
+	})
+}
