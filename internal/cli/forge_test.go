@@ -169,6 +169,9 @@ type gitServer struct {
 func newGitServer(t *testing.T, root, home, user, token string) *gitServer {
 	t.Helper()
 	execPath := gitOK(t, nil, root, "--exec-path")
+	if _, err := os.Stat(filepath.Join(execPath, "git-http-backend")); err != nil {
+		t.Skipf("git http-backend is not installed: %v", err)
+	}
 	backend := &cgi.Handler{
 		Path: filepath.Join(execPath, "git-http-backend"),
 		Root: "/",
@@ -652,6 +655,83 @@ func TestForgeGitHubClosedWhenEqual(t *testing.T) {
 	w.wantExit("day 2 rerun", w.run(2, []fvuln{oldLow}), ExitOK)
 	if fake.WriteCalls() != writes {
 		t.Errorf("rerun: %d write calls, want none", fake.WriteCalls()-writes)
+	}
+}
+
+// TestForgeLocalReportBranch: on a machine that keeps its clone, a
+// decision committed on the local report branch ahead of the forge's is
+// built on and pushed as a fast-forward; a local branch with such commits
+// that the forge's has moved away from stops the run (exit 2) instead of
+// overwriting either.
+func TestForgeLocalReportBranch(t *testing.T) {
+	w, fake := newGitHub(t, "api", "")
+	env := gitIdentity(w.home)
+	dir := w.clone()
+	daily := func(day int, vulns ...fvuln) runResult {
+		w.now = time.Date(2026, 3, 1+day, 6, 0, 0, 0, time.UTC)
+		return w.main(dir, "run", "--from-dir", w.reports(vulns...))
+	}
+	w.wantExit("day 1", daily(1, oldLow, newHigh), ExitReview)
+	first := w.remoteBranch(reportHead)
+
+	// A person acknowledges the CVE on the report branch, locally.
+	gitOK(t, env, dir, "switch", "-q", reportHead)
+	w.wantExit("ack", w.main(dir, "ack", newHigh.id, "--status", "accepted", "--reason", "fixed in the next release", "--expires", "30d"), ExitOK)
+	gitOK(t, env, dir, "add", "-A")
+	gitOK(t, env, dir, "commit", "-q", "-m", "Accept "+newHigh.id)
+	human := gitOK(t, env, dir, "rev-parse", "HEAD")
+	gitOK(t, env, dir, "switch", "-q", "main")
+
+	w.wantExit("day 2", daily(2, oldLow, newHigh), ExitOK)
+	if pr := onlyPR(t, fake); !pr.Merged {
+		t.Fatalf("day 2: %+v, want merged", pr)
+	}
+	if _, err := gitRun(nil, w.bare, "merge-base", "--is-ancestor", first, human); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := gitRun(nil, w.bare, "merge-base", "--is-ancestor", human, "main"); err != nil {
+		t.Errorf("the decision committed on the branch did not reach main: %v", err)
+	}
+
+	// Diverged: the forge's branch moved on, the local one has a commit
+	// of a person.
+	w.wantExit("day 3 elsewhere", w.run(3, []fvuln{oldLow, newHigh, newLow}), ExitReview)
+	gitOK(t, env, dir, "branch", "-f", reportHead, human)
+	gitOK(t, env, dir, "switch", "-q", reportHead)
+	writeTestFile(t, filepath.Join(dir, "NOTES"), "a note\n")
+	gitOK(t, env, dir, "add", "NOTES")
+	gitOK(t, env, dir, "commit", "-q", "-m", "A note on the branch")
+	gitOK(t, env, dir, "switch", "-q", "main")
+	remote := w.remoteBranch(reportHead)
+	res := daily(3, oldLow, newHigh, newLow)
+	if res.code != ExitUsage || !strings.Contains(res.stderr, "differs here and on origin") {
+		t.Errorf("diverged: exit %d, %s", res.code, res.stderr)
+	}
+	if w.remoteBranch(reportHead) != remote {
+		t.Error("the diverged run pushed")
+	}
+}
+
+// TestForgeConfigFromEnvironment: CVETRAIL_CONFIG (the action's config
+// input) names the configuration file; a missing one is a usage error
+// naming it.
+func TestForgeConfigFromEnvironment(t *testing.T) {
+	w, fake := newGitHub(t, "api", "")
+	w.onMain("Move the configuration", func(dir string) {
+		gitOK(t, gitIdentity(w.home), dir, "mv", ledger.ConfigFile, "ci.cvetrail.yaml")
+	})
+	res := w.run(1, []fvuln{oldLow, newHigh})
+	if res.code != ExitUsage || !strings.Contains(res.stderr, ledger.ConfigFile+": no configuration") {
+		t.Fatalf("without the file: exit %d, %s", res.code, res.stderr)
+	}
+	w.env["CVETRAIL_CONFIG"] = "ci.cvetrail.yaml"
+	w.wantExit("with CVETRAIL_CONFIG", w.run(1, []fvuln{oldLow, newHigh}), ExitReview)
+	if pr := onlyPR(t, fake); !hasLabel(pr.Labels, "security") {
+		t.Errorf("the labels of ci.cvetrail.yaml were not used: %+v", pr.Labels)
+	}
+	res = w.run(1, []fvuln{oldLow, newHigh}, "--config", "nowhere.yaml")
+	if res.code != ExitUsage || !strings.Contains(res.stderr, "nowhere.yaml: no configuration") {
+		t.Errorf("--config beats CVETRAIL_CONFIG: exit %d, %s", res.code, res.stderr)
 	}
 }
 
