@@ -311,19 +311,53 @@ func classifyMerge(err error) error {
 // checkedOutElsewhere returns the path of a worktree other than the
 // current one that has ref checked out, or "".
 func (r *Repo) checkedOutElsewhere(ctx context.Context, ref string) (string, error) {
-	out, err := r.output(ctx, "worktree", "list", "--porcelain")
+	wts, err := r.Worktrees(ctx)
 	if err != nil {
 		return "", err
 	}
-	var path string
-	for _, line := range strings.Split(out, "\n") {
-		if p, ok := strings.CutPrefix(line, "worktree "); ok {
-			path = p
-		} else if b, ok := strings.CutPrefix(line, "branch "); ok && b == ref {
-			return path, nil
+	for _, wt := range wts {
+		if "refs/heads/"+wt.Branch == ref && !wt.Current {
+			return wt.Path, nil
 		}
 	}
 	return "", nil
+}
+
+// Worktree is one working tree of the repository.
+type Worktree struct {
+	Path string
+	// Branch is the branch checked out there, without "refs/heads/"; ""
+	// when HEAD is detached there or the entry is the bare repository.
+	Branch string
+	// Current: the working tree of Repo.Dir.
+	Current bool
+}
+
+// Worktrees lists the working trees of the repository (git worktree
+// list), the main one first.
+func (r *Repo) Worktrees(ctx context.Context) ([]Worktree, error) {
+	out, err := r.output(ctx, "worktree", "list", "--porcelain")
+	if err != nil {
+		return nil, fmt.Errorf("listing worktrees: %w", err)
+	}
+	var wts []Worktree
+	for _, line := range strings.Split(out, "\n") {
+		if p, ok := strings.CutPrefix(line, "worktree "); ok {
+			wts = append(wts, Worktree{Path: filepath.FromSlash(p)})
+		} else if b, ok := strings.CutPrefix(line, "branch "); ok && len(wts) > 0 {
+			wts[len(wts)-1].Branch = strings.TrimPrefix(b, "refs/heads/")
+		}
+	}
+	here, err := os.Stat(r.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing worktrees: %w", err)
+	}
+	for i := range wts {
+		if fi, err := os.Stat(wts[i].Path); err == nil && os.SameFile(fi, here) {
+			wts[i].Current = true
+		}
+	}
+	return wts, nil
 }
 
 // MergeBase returns the best common ancestor of a and b. Commits without

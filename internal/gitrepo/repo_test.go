@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -377,6 +378,32 @@ func TestFastForwardOtherWorktree(t *testing.T) {
 	}
 	if got := git(t, r.Dir, nil, "rev-parse", "side"); got != c1 {
 		t.Errorf("side moved to %s", got)
+	}
+}
+
+func TestWorktrees(t *testing.T) {
+	ctx, r := newRepo(t)
+	commit(t, r, "base", nil, map[string]string{"f": "1\n"})
+	side := filepath.Join(t.TempDir(), "side wt")
+	detached := filepath.Join(t.TempDir(), "detached")
+	git(t, r.Dir, nil, "worktree", "add", "--quiet", "-b", "cvetrail/report", side)
+	git(t, r.Dir, nil, "worktree", "add", "--quiet", "--detach", detached)
+	want := []Worktree{{Path: r.Dir, Branch: "main", Current: true}, {Path: side, Branch: "cvetrail/report"}, {Path: detached}}
+	got, err := r.Worktrees(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Worktrees() from the main worktree = %+v, want %+v", got, want)
+	}
+	// From a linked worktree, that one is the current one.
+	linked, err := Open(ctx, side)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[0].Current, want[1].Current = false, true
+	if got, err := linked.Worktrees(ctx); err != nil || !slices.Equal(got, want) {
+		t.Errorf("Worktrees() from %s = %+v, %v; want %+v", side, got, err, want)
 	}
 }
 
