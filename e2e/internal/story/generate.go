@@ -119,13 +119,12 @@ type Scanners struct {
 // regenerating leaves an unchanged story unchanged. Without scanners only
 // the images and databases are written and existing reports are kept.
 func Generate(ctx context.Context, out string, sc Scanners, work string) (*Manifest, error) {
-	m := &Manifest{SchemaVersion: 1, Image: ImageName, Ack: StoryAck}
-	if sc.Trivy != "" {
-		m.Scanners = append(m.Scanners, ScannerInfo{scanner.Trivy, scanner.Versions[scanner.Trivy]})
-	}
-	if sc.Grype != "" {
-		m.Scanners = append(m.Scanners, ScannerInfo{scanner.Grype, scanner.Versions[scanner.Grype]})
-	}
+	// The reports are always those of these versions: without scanners the
+	// existing ones are kept.
+	m := &Manifest{SchemaVersion: 1, Image: ImageName, Ack: StoryAck, Scanners: []ScannerInfo{
+		{scanner.Trivy, scanner.Versions[scanner.Trivy]},
+		{scanner.Grype, scanner.Versions[scanner.Grype]},
+	}}
 	expect := Expectations()
 	for _, d := range Days() {
 		info, err := generateDay(ctx, out, work, sc, d)
