@@ -43,6 +43,8 @@ type dailyRun struct {
 	branch string
 	now    time.Time
 	remote *reportRemote // the forge and the report branch on it, when forge is set
+	// baseWorktree is another worktree that has the base checked out.
+	baseWorktree string
 }
 
 func newDailyRun(ctx context.Context, a *app, o *runOpts) (*dailyRun, error) {
@@ -115,6 +117,26 @@ func newDailyRun(ctx context.Context, a *app, o *runOpts) (*dailyRun, error) {
 	if r.base == r.branch {
 		r.close()
 		return nil, usageErr(fmt.Errorf("the base branch and the report branch are both %q", r.base), "check out the base branch, or set base: in cvetrail.yaml")
+	}
+	// The report branch, and the base when merging, move by plumbing: a
+	// working tree that has one checked out would be left behind, except
+	// the base checked out here, which the merge updates.
+	wts, err := repo.Worktrees(ctx)
+	if err != nil {
+		r.close()
+		return nil, externalErr(err)
+	}
+	for _, wt := range wts {
+		switch {
+		case wt.Branch == r.branch && wt.Current:
+			r.close()
+			return nil, usageErr(fmt.Errorf("the report branch %s is checked out", r.branch), fmt.Sprintf("check out %s first: git checkout %s", r.base, r.base))
+		case wt.Branch == r.branch:
+			r.close()
+			return nil, usageErr(fmt.Errorf("the report branch %s is checked out in the worktree %s", r.branch, wt.Path), "check out another branch there")
+		case wt.Branch == r.base && !wt.Current:
+			r.baseWorktree = wt.Path
+		}
 	}
 	return r, nil
 }
@@ -650,6 +672,10 @@ func (r *dailyRun) journalPath() string { return filepath.Join(r.gitDir, "cvetra
 // are then written into the working tree and index; a journal under .git
 // lets the next run finish this if the process dies in between.
 func (r *dailyRun) merge(ctx context.Context, baseTip, newTip string) error {
+	if r.baseWorktree != "" {
+		return externalErr(fmt.Errorf("cannot merge %s into %s: %s is checked out in the worktree %s", r.branch, r.base, r.base, r.baseWorktree),
+			"run cvetrail in that worktree, or merge the report branch by hand; it is kept")
+	}
 	target := newTip
 	if baseTip != "" {
 		ff, err := r.repo.IsAncestor(ctx, baseTip, newTip)
