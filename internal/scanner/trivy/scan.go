@@ -288,7 +288,7 @@ func (s *scanner) str() (raw []byte, escaped bool, start int64, err error) {
 					if len(b)-i < 12 && s.rerr != nil && plausibleEscape(b[i:]) {
 						return nil, false, start, s.endErr("a string")
 					}
-					return nil, false, start, s.syntaxErr(s.off+int64(s.pos+i), "invalid JSON: invalid escape sequence %q in string", clipBytes(b[i:], 12))
+					return nil, false, start, s.syntaxErr(s.off+int64(s.pos+i), "invalid JSON: invalid escape sequence %q in string", b[i:i+badEscapeLen(b[i:])])
 				}
 				escaped = true
 				i += n
@@ -340,6 +340,36 @@ func escapeLen(b []byte) (int, bool) {
 		return 12, true
 	}
 	return 0, false
+}
+
+// badEscapeLen returns the length of the invalid escape sequence at the
+// start of b, up to the first byte that makes it invalid.
+func badEscapeLen(b []byte) int {
+	n := min(len(b), 2)
+	if n < 2 || b[1] != 'u' {
+		return n
+	}
+	hex := func(from int) (int, bool) { // the end of four hex digits
+		for j := from; j < from+4; j++ {
+			if j >= len(b) {
+				return j, false
+			}
+			if !isHex(b[j]) {
+				return j + 1, false
+			}
+		}
+		return from + 4, true
+	}
+	end, ok := hex(2)
+	if !ok {
+		return end
+	}
+	r, _ := hex4(b[2:])
+	if r >= 0xDC00 || len(b) < 8 || b[6] != '\\' || b[7] != 'u' {
+		return 6 // a low surrogate first, or a high one alone
+	}
+	end, _ = hex(8)
+	return min(end, 12)
 }
 
 // plausibleEscape reports whether b could be the start of a valid escape
