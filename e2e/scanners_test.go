@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -22,7 +23,9 @@ import (
 // its result.
 func scanDay(t *testing.T, scannerName, bin string, d story.Day) scanner.Result {
 	t.Helper()
-	ctx := context.Background()
+	// A bound for a hung scanner, not a performance threshold.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	dir := t.TempDir()
 	if err := imagegen.WriteDockerArchive(ctx, filepath.Join(dir, "app.tar"), d.Image); err != nil {
 		t.Fatal(err)

@@ -65,12 +65,12 @@ func BuildCvetrail(ctx context.Context, root, outDir string) (string, error) {
 }
 
 // HasCommand reports whether the cvetrail binary at bin has the
-// subcommand name (its --help succeeds and describes that command).
+// subcommand name: its --help succeeds and shows that command's usage.
 func HasCommand(ctx context.Context, bin, name string) bool {
 	cmd := exec.CommandContext(ctx, bin, name, "--help")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}
 	out, err := cmd.CombinedOutput()
-	return err == nil && strings.Contains(string(out), "cvetrail "+name)
+	return err == nil && strings.Contains(string(out), "Usage:\n  cvetrail "+name)
 }
 
 // Identity is the fixed author and committer of every commit in a test
