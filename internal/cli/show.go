@@ -174,5 +174,6 @@ func showJSON(w io.Writer, reports []*report.Report) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
 }

@@ -182,6 +182,7 @@ func runStatus(ctx context.Context, a *app, o *statusOpts) error {
 	if o.format == "json" {
 		enc := json.NewEncoder(a.env.Stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		return enc.Encode(out)
 	}
 	return statusTable(a.env.Stdout, out, o.within)
