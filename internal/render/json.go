@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -154,12 +155,17 @@ func (j *jsonWriter) value(v any, prefix string) {
 	if j.err != nil {
 		return
 	}
-	b, err := json.MarshalIndent(v, prefix, "  ")
-	if err != nil {
+	// Not HTML-escaped: the document is data for programs and people, and
+	// "<", ">" and "&" in titles and URLs stay readable.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent(prefix, "  ")
+	if err := enc.Encode(v); err != nil {
 		j.err = err
 		return
 	}
-	_, j.err = j.w.Write(b)
+	_, j.err = j.w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 }
 
 type jsonChange struct {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cvetrail/cvetrail/internal/diff"
+	"github.com/cvetrail/cvetrail/internal/report"
 )
 
 // The JSON contract, written out independently of the encoder: decoding
@@ -236,5 +237,35 @@ func TestWriteErrors(t *testing.T) {
 		if !errors.Is(err, errWrite) {
 			t.Errorf("%s: err = %v", name, err)
 		}
+	}
+}
+
+// TestJSONKeepsMarkupCharacters checks that "<", ">" and "&" in untrusted
+// text are written as they are, not as \u003c escapes, and that the
+// document still decodes to the same text.
+func TestJSONKeepsMarkupCharacters(t *testing.T) {
+	const text = `glibc: <GLIBC_TUNABLES> & "ld.so" overflow`
+	const url = "https://tracker.example/?q=CVE-2023-4911&lang=en"
+	head := map[string]*report.Report{"app": rep("app", nil, fnd("CVE-2023-4911", "deb", "libc6", report.High, title(text), link(url)))}
+	r, err := diff.Compare(nil, head, nil, diff.Policy{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := JSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{`"title": "glibc: <GLIBC_TUNABLES> & \"ld.so\" overflow"`, `"url": "` + url + `"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	var c contract
+	if err := json.Unmarshal(b.Bytes(), &c); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Images[0].Changes[0]; got.Title != text || got.URL != url {
+		t.Errorf("decoded title %q, url %q", got.Title, got.URL)
 	}
 }
