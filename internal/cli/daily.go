@@ -336,10 +336,13 @@ func (r *dailyRun) do(ctx context.Context) error {
 	if err := r.step(ctx, "cleanup"); err != nil {
 		return err
 	}
-	if tip, _ := r.tip(ctx, r.branch); tip != "" {
-		if err := repo.DeleteRef(ctx, "refs/heads/"+r.branch, tip); err != nil {
-			return externalErr(fmt.Errorf("deleting the merged report branch: %w", err))
+	// The merged branch goes, unless someone committed on it meanwhile.
+	if err := repo.DeleteRef(ctx, "refs/heads/"+r.branch, newTip); errors.Is(err, gitrepo.ErrStale) {
+		if tip, _ := r.tip(ctx, r.branch); tip != "" {
+			a.log.Warn(fmt.Sprintf("kept %s: it has commits made during the merge; the next run takes them", r.branch))
 		}
+	} else if err != nil {
+		return externalErr(fmt.Errorf("deleting the merged report branch: %w", err))
 	}
 	fmt.Fprintf(a.env.Stdout, "merged into %s: %s\n", r.base, summary)
 	return r.exitFor(false, failures)

@@ -562,6 +562,9 @@ func TestKill(t *testing.T) {
 		if len(steps) < 3 {
 			t.Fatalf("day %d logged the steps %v; CVETRAIL_TEST_STEP_DELAY does not work", i+1, steps)
 		}
+		if i == len(days)-1 {
+			continue // a run that changes nothing again: day 7 has its kills
+		}
 		for _, s := range steps {
 			points = append(points, killPoint{day: i, step: s})
 		}
@@ -669,29 +672,15 @@ func TestKillLock(t *testing.T) {
 		tw.copyTree(base, dir)
 		return tw, dir
 	}
-	// stopped starts a run in dir and stops it (SIGSTOP) once it holds
-	// the lock; resume lets it finish and checks that it succeeded.
+	// stopped starts a run in dir and stops it (SIGSTOP) while it holds
+	// the lock, at its scan step; resume lets it finish and checks that
+	// it succeeded.
 	stopped := func(w *killWorld, dir string) (p *proc, resume func()) {
-		p = w.start(dir, w.env(day.date, "CVETRAIL_TEST_STEP_DELAY=10ms"), append([]string{"-v"}, day.args...)...)
-		if !p.waitStep("scan") {
-			w.t.Fatalf("the run ended before scanning:\n%s", p.output())
-		}
-		if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
-			w.t.Fatal(err)
-		}
-		return p, func() {
-			if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGCONT); err != nil {
-				w.t.Fatal(err)
-			}
-			go func() {
-				for range p.steps {
-				}
-			}()
-			if code := p.wait(); code != day.wantExit {
-				w.t.Fatalf("the first run exited %d after it was resumed:\n%s", code, p.output())
-			}
-			w.checkClean(dir, day.date, "after the first run")
-		}
+		p = w.stopAt(dir, day, "scan", func() bool {
+			_, err := os.Stat(filepath.Join(dir, ".git", "cvetrail-run.lock"))
+			return err == nil
+		})
+		return p, func() { w.resume(p, dir, day) }
 	}
 	refused := func(w *killWorld, dir string, holder string) {
 		w.t.Helper()
@@ -765,4 +754,90 @@ func TestKillLock(t *testing.T) {
 			t.Errorf("the lock of the other host changed: %q, %v", after, err)
 		}
 	})
+}
+
+// stopAt starts day's run in dir and stops it (SIGSTOP) when it logs
+// step. The signal must arrive while the run sleeps at that step; ok
+// says whether it did (whether the run had not gone further). When it
+// did not, the run is finished and started again on a copy with longer
+// sleeps.
+func (w *killWorld) stopAt(dir string, day killDay, step string, ok func() bool) *proc {
+	w.t.Helper()
+	orig := dir + ".orig"
+	w.copyTree(dir, orig)
+	for delay := 200 * time.Millisecond; ; delay *= 4 {
+		p := w.start(dir, w.env(day.date, "CVETRAIL_TEST_STEP_DELAY="+delay.String()), append([]string{"-v"}, day.args...)...)
+		if !p.waitStep(step) {
+			w.t.Fatalf("the run ended before the step %s:\n%s", step, p.output())
+		}
+		if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGSTOP); err != nil {
+			w.t.Fatal(err)
+		}
+		if ok() {
+			return p
+		}
+		if delay > 10*time.Second {
+			w.t.Fatalf("could not stop the run at step %s:\n%s", step, p.output())
+		}
+		w.t.Logf("stopped the run too late at %v per step; again, slower", delay)
+		w.resume(p, dir, day)
+		if err := os.RemoveAll(dir); err != nil {
+			w.t.Fatal(err)
+		}
+		w.copyTree(orig, dir)
+	}
+}
+
+// resume continues a stopped run and checks that it ends as day says and
+// leaves a clean repository.
+func (w *killWorld) resume(p *proc, dir string, day killDay) {
+	w.t.Helper()
+	if err := syscall.Kill(p.cmd.Process.Pid, syscall.SIGCONT); err != nil {
+		w.t.Fatal(err)
+	}
+	go func() {
+		for range p.steps {
+		}
+	}()
+	if code := p.wait(); code != day.wantExit {
+		w.t.Fatalf("the run exited %d after it was resumed, want %d:\n%s", code, day.wantExit, p.output())
+	}
+	w.checkClean(dir, day.date, "after the resumed run")
+}
+
+// TestKillLateCommit stops a run after it merged the report branch and
+// before it deletes it, commits a decision on the branch meanwhile, and
+// checks that the branch, with that commit, is kept for the next run,
+// which merges it.
+func TestKillLateCommit(t *testing.T) {
+	w := newKillWorld(t)
+	day := killDays(w)[0]
+	dir := filepath.Join(w.root, "repo")
+	w.newRepo(dir)
+	ref := "refs/heads/cvetrail/daily-report"
+	p := w.stopAt(dir, day, "cleanup", func() bool {
+		_, err := w.gitErr(dir, day.date, "rev-parse", "--verify", "--quiet", ref)
+		return err == nil
+	})
+	tip := w.git(dir, day.date, "rev-parse", ref)
+	if main := w.git(dir, day.date, "rev-parse", "main"); main != tip {
+		t.Fatalf("stopped at cleanup, main is %s, the report branch %s; want them merged", main, tip)
+	}
+	late := w.git(dir, day.date, "commit-tree", "-p", tip, "-m", "a decision made during the merge", tip+"^{tree}")
+	w.git(dir, day.date, "update-ref", ref, late, tip)
+	w.resume(p, dir, day)
+	if got, err := w.gitErr(dir, day.date, "rev-parse", "--verify", "--quiet", ref); err != nil || got != late {
+		t.Fatalf("the report branch is %q (%v) after the run, want the late commit %s kept:\n%s", got, err, late, p.output())
+	}
+	if !strings.Contains(p.output(), "kept cvetrail/daily-report") {
+		t.Errorf("the run does not say it kept the branch:\n%s", p.output())
+	}
+	code, out := w.cvetrail(dir, w.env(day.date), "run")
+	if code != 0 {
+		t.Fatalf("the next run exited %d:\n%s", code, out)
+	}
+	if got := w.git(dir, day.date, "rev-parse", "main"); got != late {
+		t.Errorf("main is %s after the next run, want the late commit %s merged:\n%s", got, late, out)
+	}
+	w.checkClean(dir, day.date, "after the next run")
 }
