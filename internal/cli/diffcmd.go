@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -119,6 +120,9 @@ func computeDiff(ctx context.Context, a *app, o *diffOpts) (diff.Result, error) 
 
 	var base, head map[string]*report.Report
 	if len(o.files) == 2 {
+		if res, ok, err := diffLedgerFiles(ctx, a.abs(o.files[0]), a.abs(o.files[1]), o.files[1], dec, policyOf(cfg), now); ok {
+			return res, err
+		}
 		oldR, err := loadEither(a.abs(o.files[0]), o.pkgType)
 		if err != nil {
 			return diff.Result{}, err
@@ -161,6 +165,161 @@ func computeDiff(ctx context.Context, a *app, o *diffOpts) (diff.Result, error) 
 	return res, nil
 }
 
+// diffLedgerFiles compares two ledger files as streams, so that ledgers of
+// millions of findings are never held in memory, each decoded in its own
+// goroutine. ok is false, and nothing is read, unless both files are
+// ledgers.
+func diffLedgerFiles(ctx context.Context, oldPath, newPath, newName string, dec *triage.File, p diff.Policy, now time.Time) (res diff.Result, ok bool, err error) {
+	var srcs [2]*ledgerFileSource
+	for i, path := range []string{oldPath, newPath} {
+		f, err := os.Open(path)
+		if err != nil {
+			return diff.Result{}, false, nil // loadEither says what is wrong
+		}
+		defer f.Close()
+		br := bufio.NewReaderSize(f, 1<<20)
+		if !isLedger(br) {
+			return diff.Result{}, false, nil
+		}
+		d, err := report.NewDecoder(br)
+		if err != nil {
+			return diff.Result{}, true, usageErr(fmt.Errorf("%s: %w", path, err))
+		}
+		srcs[i] = &ledgerFileSource{d: d, path: path, h: d.Header()}
+	}
+	// Two ledgers of possibly different images are compared as one.
+	name := srcs[1].h.Image
+	if name == "" {
+		name = newName
+	}
+	srcs[0].h.Image, srcs[1].h.Image = name, name
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	base, head := prefetch(ctx, srcs[0]), prefetch(ctx, srcs[1])
+	c := diff.NewComparer(dec, p, now)
+	_, err = c.Add(name, base, head)
+	cancel()
+	base.wait()
+	head.wait()
+	if err != nil {
+		for _, s := range srcs {
+			if s.err != nil {
+				return diff.Result{}, true, usageErr(s.err)
+			}
+		}
+		return diff.Result{}, true, usageErr(fmt.Errorf("classifying changes: %w", err))
+	}
+	return c.Result(), true, nil
+}
+
+// ledgerFileSource streams a ledger file into the comparison under the
+// header h, and keeps a decoding error, naming the file, to report it as
+// loadEither would.
+type ledgerFileSource struct {
+	d    *report.Decoder
+	path string
+	h    report.Header
+	err  error
+}
+
+func (s *ledgerFileSource) Header() report.Header { return s.h }
+
+func (s *ledgerFileSource) Next(f *report.Finding) error {
+	err := s.d.Next(f)
+	if err != nil && err != io.EOF {
+		s.err = fmt.Errorf("%s: %w", s.path, err)
+		return s.err
+	}
+	return err
+}
+
+// prefetchSource reads a Source ahead in its own goroutine, a batch of
+// findings at a time, so that the two sides of a comparison are decoded
+// in parallel with each other and with the comparison.
+type prefetchSource struct {
+	h       report.Header
+	batches chan findingBatch
+	free    chan []report.Finding
+	done    chan struct{}
+	cur     findingBatch
+	i       int
+}
+
+type findingBatch struct {
+	f   []report.Finding
+	err error // after f: the error, or io.EOF, that ended reading
+}
+
+const prefetchBatch = 2048
+
+func prefetch(ctx context.Context, src diff.Source) *prefetchSource {
+	p := &prefetchSource{
+		h:       src.Header(),
+		batches: make(chan findingBatch, 4),
+		free:    make(chan []report.Finding, 6),
+		done:    make(chan struct{}),
+	}
+	go func() {
+		defer close(p.done)
+		defer close(p.batches)
+		for {
+			var b []report.Finding
+			select {
+			case b = <-p.free:
+			default:
+				b = make([]report.Finding, prefetchBatch)
+			}
+			n, err := 0, ctx.Err()
+			for err == nil && n < len(b) {
+				if err = src.Next(&b[n]); err == nil {
+					n++
+				}
+			}
+			select {
+			case p.batches <- findingBatch{f: b[:n], err: err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return p
+}
+
+func (p *prefetchSource) Header() report.Header { return p.h }
+
+func (p *prefetchSource) Next(f *report.Finding) error {
+	for p.i >= len(p.cur.f) {
+		if p.cur.err != nil {
+			return p.cur.err
+		}
+		if p.cur.f != nil {
+			select {
+			case p.free <- p.cur.f[:cap(p.cur.f)]:
+			default:
+			}
+		}
+		b, ok := <-p.batches
+		if !ok {
+			return context.Canceled // the comparison was cancelled
+		}
+		p.cur, p.i = b, 0
+	}
+	*f = p.cur.f[p.i]
+	p.i++
+	return nil
+}
+
+// wait waits for the reading goroutine to end; cancel its context first.
+func (p *prefetchSource) wait() { <-p.done }
+
+func isLedger(br *bufio.Reader) bool {
+	first, _ := br.Peek(64)
+	return bytes.HasPrefix(bytes.TrimLeft(first, " \t\r\n"), []byte(`{"schemaVersion"`))
+}
+
 // loadEither reads a cvetrail ledger or a scanner report.
 func loadEither(path, pkgType string) (*report.Report, error) {
 	f, err := os.Open(path)
@@ -169,8 +328,7 @@ func loadEither(path, pkgType string) (*report.Report, error) {
 	}
 	defer f.Close()
 	br := bufio.NewReader(f)
-	first, _ := br.Peek(64)
-	if bytes.HasPrefix(bytes.TrimLeft(first, " \t\r\n"), []byte(`{"schemaVersion"`)) {
+	if isLedger(br) {
 		r, err := report.Decode(br)
 		if err != nil {
 			return nil, usageErr(fmt.Errorf("%s: %w", path, err))
