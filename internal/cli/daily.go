@@ -45,6 +45,8 @@ type dailyRun struct {
 	remote *reportRemote // the forge and the report branch on it, when forge is set
 	// baseWorktree is another worktree that has the base checked out.
 	baseWorktree string
+	// committer makes cvetrail's commits: repo, with commit.author.
+	committer *gitrepo.Repo
 }
 
 func newDailyRun(ctx context.Context, a *app, o *runOpts) (*dailyRun, error) {
@@ -117,6 +119,10 @@ func newDailyRun(ctx context.Context, a *app, o *runOpts) (*dailyRun, error) {
 	if r.base == r.branch {
 		r.close()
 		return nil, usageErr(fmt.Errorf("the base branch and the report branch are both %q", r.base), "check out the base branch, or set base: in cvetrail.yaml")
+	}
+	if r.committer, err = commitRepo(ctx, repo, cfg.Commit.Author); err != nil {
+		r.close()
+		return nil, err
 	}
 	// The report branch, and the base when merging, move by plumbing: a
 	// working tree that has one checked out would be left behind, except
@@ -267,7 +273,7 @@ func (r *dailyRun) do(ctx context.Context) error {
 	newTip := parent
 	if len(files) > 0 {
 		msg := r.commitMessage(res, infos, needsReview, summary)
-		id, err := repo.CommitFiles(ctx, parent, files, msg)
+		id, err := r.committer.CommitFiles(ctx, parent, files, msg)
 		switch {
 		case errors.Is(err, gitrepo.ErrNoChange):
 		case err != nil:
@@ -346,6 +352,28 @@ func (r *dailyRun) do(ctx context.Context) error {
 	}
 	fmt.Fprintf(a.env.Stdout, "merged into %s: %s\n", r.base, summary)
 	return r.exitFor(false, failures)
+}
+
+// commitRepo returns repo as it makes cvetrail's commits: with author
+// (commit.author, "Name <email>") as their author, and as their committer
+// too when git has no identity of its own, as on many CI machines. An
+// empty author changes nothing.
+func commitRepo(ctx context.Context, repo *gitrepo.Repo, author string) (*gitrepo.Repo, error) {
+	if strings.TrimSpace(author) == "" {
+		return repo, nil
+	}
+	name, email, ok := strings.Cut(strings.TrimSpace(author), "<")
+	name, email = strings.TrimSpace(name), strings.TrimSpace(email)
+	if !ok || name == "" || !strings.HasSuffix(email, ">") || len(email) < 3 || strings.ContainsAny(name, "<>\n") || strings.ContainsAny(email[:len(email)-1], "<> \n") {
+		return nil, usageErr(fmt.Errorf("cvetrail.yaml: commit.author %q is not \"Name <email>\"", author))
+	}
+	email = strings.TrimSuffix(email, ">")
+	c := *repo
+	c.Env = append(slices.Clone(repo.Env), "GIT_AUTHOR_NAME="+name, "GIT_AUTHOR_EMAIL="+email)
+	if _, err := repo.Git(ctx, "var", "GIT_COMMITTER_IDENT"); err != nil {
+		c.Env = append(c.Env, "GIT_COMMITTER_NAME="+name, "GIT_COMMITTER_EMAIL="+email)
+	}
+	return &c, nil
 }
 
 // exitFor turns the outcome into the documented exit code.
@@ -692,7 +720,7 @@ func (r *dailyRun) merge(ctx context.Context, baseTip, newTip string) error {
 			}
 			tree := strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
 			msg := fmt.Sprintf("Merge branch '%s' into %s\n\n%s: %s\n", r.branch, r.base, trailerReport, r.now.UTC().Format("2006-01-02"))
-			id, err := r.repo.Git(ctx, "commit-tree", tree, "-p", baseTip, "-p", newTip, "-m", msg)
+			id, err := r.committer.Git(ctx, "commit-tree", tree, "-p", baseTip, "-p", newTip, "-m", msg)
 			if err != nil {
 				return externalErr(fmt.Errorf("creating the merge commit: %w", err))
 			}
