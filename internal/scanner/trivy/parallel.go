@@ -56,6 +56,7 @@ type pipeline struct {
 	filling *batch   // the batch being filled
 	pending []*batch // handed to the workers, in input order
 	spare   []*batch
+	err     error // the first error of a batch; nothing after it counts
 	opts    Options
 }
 
@@ -123,14 +124,18 @@ func (p *parser) readBatch(b *batch) {
 // vulnListBatched reads the elements of a Vulnerabilities array, after its
 // '[', with the workers.
 func (p *parser) vulnListBatched(rw *where) error {
+	pl := p.pipeline()
 	err := p.batchVulns(rw)
-	// The batch being filled comes before whatever stopped the loop.
-	serr := p.send()
-	if merr := p.merge(len(p.pipe.pending)); merr != nil {
-		return merr // an error earlier in the input
+	if pl.err == nil {
+		// The batches not merged yet, and the one being filled, come
+		// before whatever stopped the loop.
+		if serr := p.send(); err == nil {
+			err = serr
+		}
+		p.merge(len(pl.pending))
 	}
-	if err == nil {
-		err = serr
+	if pl.err != nil {
+		return pl.err // the first error in the input
 	}
 	return err
 }
@@ -218,15 +223,20 @@ func (pl *pipeline) batch(w *where) *batch {
 }
 
 // merge waits for the n oldest batches and adds what the workers made of
-// them to the report, in input order. It returns the first error.
+// them to the report, in input order. It stops at the first batch with an
+// error, which it keeps and returns from then on.
 func (p *parser) merge(n int) error {
 	pl := p.pipe
 	for range n {
+		if pl.err != nil {
+			break
+		}
 		b := pl.pending[0]
 		<-b.done
 		pl.pending = pl.pending[1:]
 		if b.err != nil {
-			return b.err
+			pl.err = b.err
+			break
 		}
 		p.rep.Findings = append(p.rep.Findings, b.findings...)
 		p.meta = append(p.meta, b.meta...)
@@ -236,7 +246,7 @@ func (p *parser) merge(n int) error {
 		clear(b.findings) // let go of what the report now holds
 		pl.spare = append(pl.spare, b)
 	}
-	return nil
+	return pl.err
 }
 
 // objectEnd returns the length of the object or array that starts at pos,

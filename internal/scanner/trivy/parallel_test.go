@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/cvetrail/cvetrail/internal/report"
@@ -46,6 +47,19 @@ func TestBatchedMatchesSequential(t *testing.T) {
 		b := bytes.Clone(base)
 		b[at] = `"{}[],:\x00 x\\`[i%12]
 		inputs[fmt.Sprintf("byte %d is %q", at, b[at])] = b
+	}
+	// Two errors a few vulnerabilities apart: the first must be the one
+	// reported, however far the workers got.
+	scores := bytes.Split(base, []byte(`"V3Score": `))
+	for i := range 10 {
+		k := 1 + rng.IntN(len(scores)-5)
+		parts := slices.Clone(scores)
+		for _, j := range []int{k, k + 1 + rng.IntN(3)} {
+			p := bytes.Clone(parts[j])
+			p[bytes.IndexAny(p, ",\n")] = '/' // after the score
+			parts[j] = p
+		}
+		inputs[fmt.Sprintf("two errors, %d", i)] = bytes.Join(parts, []byte(`"V3Score": `))
 	}
 	batched := []mode{{"batched", 2, 64 << 10}, {"tiny batches", 3, 1}}
 	for name, b := range inputs {
