@@ -326,26 +326,40 @@ func (s Store) Remove(ctx context.Context, image string) error {
 func (s Store) CleanTemp(ctx context.Context) ([]string, error) {
 	var removed []string
 	for _, rel := range []string{".", Dir} {
-		if err := ctx.Err(); err != nil {
-			return removed, fmt.Errorf("removing temporary files: %w", err)
-		}
-		entries, err := os.ReadDir(s.abs(rel))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
+		names, err := CleanTempFiles(ctx, s.abs(rel))
+		for _, n := range names {
+			removed = append(removed, path.Join(rel, n))
 		}
 		if err != nil {
-			return removed, fmt.Errorf("removing temporary files: %w", err)
+			return removed, err
 		}
-		for _, e := range entries {
-			if !e.Type().IsRegular() || !isTempName(e.Name()) {
-				continue
-			}
-			name := path.Join(rel, e.Name())
-			if err := os.Remove(s.abs(name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return removed, fmt.Errorf("removing temporary file %s: %w", name, err)
-			}
-			removed = append(removed, name)
+	}
+	return removed, nil
+}
+
+// CleanTempFiles removes the temporary files that an interrupted
+// AtomicWriteFile (or WriteAll) left in dir, and returns their names. A
+// missing dir has none. The same caution as for Store.CleanTemp applies.
+func CleanTempFiles(ctx context.Context, dir string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("removing temporary files: %w", err)
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("removing temporary files: %w", err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !isTempName(e.Name()) {
+			continue
 		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("removing temporary file %s: %w", filepath.Join(dir, e.Name()), err)
+		}
+		removed = append(removed, e.Name())
 	}
 	return removed, nil
 }

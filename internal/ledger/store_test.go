@@ -506,6 +506,27 @@ func TestCleanTemp(t *testing.T) {
 	}
 }
 
+func TestCleanTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, ".cvetrail-31.tmp", "x")
+	writeFile(t, dir, "cvetrail-merge.json", "x")
+	writeFile(t, dir, "sub/.cvetrail-32.tmp", "x")
+	removed, err := CleanTempFiles(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{".cvetrail-31.tmp"}, removed); diff != "" {
+		t.Errorf("removed (-want +got):\n%s", diff)
+	}
+	want := map[string]string{"cvetrail-merge.json": "x", "sub/.cvetrail-32.tmp": "x"}
+	if diff := cmp.Diff(want, snapshot(t, dir)); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+	if removed, err := CleanTempFiles(context.Background(), filepath.Join(dir, "missing")); err != nil || removed != nil {
+		t.Errorf("a missing directory: %v, %v", removed, err)
+	}
+}
+
 func TestMarshal(t *testing.T) {
 	r := rep("registry.example.com/app:1", "CVE-2024-0001")
 	rel, data, err := Marshal(r)
