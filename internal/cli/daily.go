@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -105,6 +106,10 @@ func newDailyRun(ctx context.Context, a *app, o *runOpts) (*dailyRun, error) {
 		a.log.Info("removed temporary files of an interrupted run", "files", strings.Join(cleaned, ","))
 	}
 	if _, err := repo.CleanTemp(ctx); err != nil {
+		r.close()
+		return nil, externalErr(err)
+	}
+	if _, err := ledger.CleanTempFiles(ctx, gitDir); err != nil { // of the merge journal
 		r.close()
 		return nil, externalErr(err)
 	}
@@ -803,6 +808,18 @@ func (r *dailyRun) syncWorktree(ctx context.Context, from, to string) error {
 	if err != nil {
 		return err
 	}
+	// A sync that was killed may have left temporary files next to the
+	// files it wrote.
+	dirs := map[string]bool{}
+	for _, p := range paths {
+		dir := filepath.Join(r.repo.Dir, filepath.FromSlash(path.Dir(p)))
+		if !dirs[dir] {
+			dirs[dir] = true
+			if _, err := ledger.CleanTempFiles(ctx, dir); err != nil {
+				return externalErr(err)
+			}
+		}
+	}
 	for _, p := range paths {
 		full := filepath.Join(r.repo.Dir, filepath.FromSlash(p))
 		data, err := r.repo.ReadFile(ctx, to, p)
@@ -850,7 +867,13 @@ func (r *dailyRun) recoverMerge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if tip == j.New {
+	current, _ := r.repo.CurrentBranch(ctx)
+	switch {
+	case tip != j.New:
+		// Killed before the base moved: the working tree was not touched.
+	case current != j.Base:
+		r.a.log.Warn(fmt.Sprintf("an earlier run merged into %s and was stopped before it updated the working tree; %s is no longer checked out here, so the working tree is left as it is", j.Base, j.Base))
+	default:
 		r.a.log.Info(fmt.Sprintf("completing the merge into %s that an earlier run left halfway", j.Base))
 		if err := r.syncWorktree(ctx, j.Old, j.New); err != nil {
 			return err

@@ -841,3 +841,74 @@ func TestKillLateCommit(t *testing.T) {
 	}
 	w.checkClean(dir, day.date, "after the next run")
 }
+
+// TestKillLeftovers gives a run what a run killed in the middle of a
+// merge into the checked-out main leaves: main moved, its working tree
+// and index only partly updated, the merge journal, temporary files of
+// atomic writes in several directories and a private index. The next run
+// completes the merge and removes them all.
+func TestKillLeftovers(t *testing.T) {
+	w := newKillWorld(t)
+	day := killDays(w)[0]
+	base := filepath.Join(w.root, "base")
+	w.newRepo(base)
+	if code, out := w.cvetrail(base, w.env(day.date), day.args...); code != 0 {
+		t.Fatalf("day 1: exit %d\n%s", code, out)
+	}
+	old := w.git(base, day.date, "rev-parse", "HEAD")
+	w.write(filepath.Join(base, "README.md"), "# images\n\nScanned daily.\n", 0o644)
+	w.write(filepath.Join(base, "docs", "triage.md"), "How we triage.\n", 0o644)
+	w.git(base, day.date, "add", "README.md", "docs/triage.md")
+	w.git(base, day.date, "commit", "-q", "-m", "document the triage")
+	merged := w.git(base, day.date, "rev-parse", "HEAD")
+	// Back to the working tree and index of old, with main at merged.
+	w.git(base, day.date, "read-tree", old)
+	w.write(filepath.Join(base, "README.md"), "# images\n", 0o644)
+	if err := os.Remove(filepath.Join(base, "docs", "triage.md")); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"docs/.cvetrail-1.tmp", "cvetrail/.cvetrail-2.tmp", ".cvetrail-3.tmp", ".git/.cvetrail-4.tmp", ".git/cvetrail-commit-5/index"} {
+		w.write(filepath.Join(base, f), "partial", 0o644)
+	}
+	w.write(filepath.Join(base, ".git", "cvetrail-merge.json"), fmt.Sprintf(`{"base":"main","old":%q,"new":%q}`, old, merged), 0o644)
+
+	t.Run("the merge is completed", func(t *testing.T) {
+		w := &killWorld{t: t, bin: w.bin, root: w.root, scanner: w.scanner}
+		dir := filepath.Join(w.root, "completed")
+		w.copyTree(base, dir)
+		code, out := w.cvetrail(dir, w.env(day.date), day.args...)
+		if code != 0 {
+			t.Fatalf("exit %d:\n%s", code, out)
+		}
+		for _, want := range []string{"completing the merge into main that an earlier run left halfway", "no change in any ledger since main"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("the run does not say %q:\n%s", want, out)
+			}
+		}
+		if got := w.git(dir, day.date, "rev-parse", "main"); got != merged {
+			t.Errorf("main is %s, want %s", got, merged)
+		}
+		w.checkClean(dir, day.date, "after the run")
+		for f, want := range map[string]string{"README.md": "# images\n\nScanned daily.\n", "docs/triage.md": "How we triage.\n"} {
+			if b, err := os.ReadFile(filepath.Join(dir, f)); err != nil || string(b) != want {
+				t.Errorf("%s holds %q (%v), want %q", f, b, err, want)
+			}
+		}
+	})
+	t.Run("main is no longer checked out", func(t *testing.T) {
+		w := &killWorld{t: t, bin: w.bin, root: w.root, scanner: w.scanner}
+		dir := filepath.Join(w.root, "switched")
+		w.copyTree(base, dir)
+		w.git(dir, day.date, "checkout", "-q", "-b", "elsewhere")
+		code, out := w.cvetrail(dir, w.env(day.date), day.args...)
+		if code != ExitUsage || !strings.Contains(out, "main is no longer checked out here") || !strings.Contains(out, "uncommitted changes") {
+			t.Errorf("exit %d, want %d: a warning about the merge and a refusal of the dirty tree:\n%s", code, ExitUsage, out)
+		}
+		if b, err := os.ReadFile(filepath.Join(dir, "README.md")); err != nil || string(b) != "# images\n" {
+			t.Errorf("README.md of the branch elsewhere was rewritten: %q, %v", b, err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, ".git", "cvetrail-merge.json")); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the merge journal is still there: %v", err)
+		}
+	})
+}
