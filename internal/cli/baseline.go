@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/cvetrail/cvetrail/internal/gitrepo"
 	"github.com/cvetrail/cvetrail/internal/ledger"
+	"github.com/cvetrail/cvetrail/internal/report"
 )
 
 func init() { commands = append(commands, newBaselineCmd) }
@@ -51,10 +56,17 @@ func runBaseline(ctx context.Context, a *app) error {
 	for _, r := range all {
 		n += len(r.Findings)
 	}
-	if _, err := repo.Git(ctx, "add", "--all", "--", ledger.Dir+"/*.jsonl"); err != nil {
+	// The ledgers in the working tree and those committed (a ledger
+	// removed since is recorded as removed), named one by one: git runs
+	// with literal pathspecs, and nothing else may go into the commit.
+	paths, err := ledgerPaths(ctx, repo, all)
+	if err != nil {
+		return err
+	}
+	if _, err := repo.Git(ctx, append([]string{"add", "--all", "--"}, paths...)...); err != nil {
 		return externalErr(fmt.Errorf("staging the ledgers: %w", err))
 	}
-	out, err := repo.Git(ctx, "diff", "--cached", "--name-only", "--", ledger.Dir+"/*.jsonl")
+	out, err := repo.Git(ctx, append([]string{"diff", "--cached", "--name-only", "--"}, paths...)...)
 	if err != nil {
 		return externalErr(err)
 	}
@@ -65,9 +77,32 @@ func runBaseline(ctx context.Context, a *app) error {
 	msg := fmt.Sprintf("chore(cvetrail): baseline %s\n\n%d findings in %s recorded as known and undecided.\n\n%s: %s\n%s: yes\n%s: no\n",
 		now.UTC().Format("2006-01-02"), n, fmtCount(len(all), "image"),
 		trailerReport, now.UTC().Format("2006-01-02"), trailerBaseline, trailerNeedsReview)
-	if _, err := repo.Git(ctx, "commit", "-q", "-m", msg, "--", ledger.Dir+"/*.jsonl"); err != nil {
+	if _, err := repo.Git(ctx, append([]string{"commit", "-q", "-m", msg, "--"}, paths...)...); err != nil {
 		return externalErr(fmt.Errorf("committing the baseline: %w", err))
 	}
 	fmt.Fprintf(a.env.Stdout, "baseline: %d findings in %s committed\n", n, fmtCount(len(all), "image"))
 	return nil
+}
+
+// ledgerPaths lists the ledgers of all and those git tracks in cvetrail/,
+// sorted.
+func ledgerPaths(ctx context.Context, repo *gitrepo.Repo, all map[string]*report.Report) ([]string, error) {
+	set := map[string]bool{}
+	for img := range all {
+		p, err := ledger.Path(img)
+		if err != nil {
+			return nil, usageErr(fmt.Errorf("image %q: %w", img, err))
+		}
+		set[p] = true
+	}
+	out, err := repo.Git(ctx, "ls-files", "-z", "--", ledger.Dir)
+	if err != nil {
+		return nil, externalErr(fmt.Errorf("listing the committed ledgers: %w", err))
+	}
+	for _, f := range strings.Split(string(out), "\x00") {
+		if path.Dir(f) == ledger.Dir && strings.HasSuffix(f, ledger.Ext) && f != ledger.DecisionsFile {
+			set[f] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set)), nil
 }
