@@ -231,8 +231,9 @@ func (r *dailyRun) do(ctx context.Context) error {
 	for img, rep := range parentLedgers {
 		head[img] = rep
 	}
-	if r.o.fromDir == "" && !r.o.keepGoing {
-		// Images no longer configured leave the ledger (all resolved).
+	if r.o.fromDir == "" {
+		// Images no longer configured leave the ledger (all resolved);
+		// one that failed to scan is configured, and keeps its ledger.
 		configured := map[string]bool{}
 		for _, im := range r.cfg.Images {
 			configured[im.LedgerName()] = true
