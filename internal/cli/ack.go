@@ -119,6 +119,7 @@ func runAck(ctx context.Context, a *app, o *ackOpts) error {
 	// The severity the covered findings have now.
 	matched, ids := 0, map[string]bool{}
 	images := map[string]bool{}
+	spelling := map[string]string{} // --pkg as given -> as the ledger spells it
 	for img, r := range all {
 		for i := range r.Findings {
 			f := &r.Findings[i]
@@ -127,7 +128,26 @@ func runAck(ctx context.Context, a *app, o *ackOpts) error {
 				ids[f.ID] = true
 				images[img] = true
 				d.Severity = max(d.Severity, f.Severity)
+				for _, p := range d.Packages {
+					switch {
+					case p == f.Pkg:
+						spelling[p] = p
+					case report.CanonicalPkg(f.Type, p) != f.Pkg:
+					case spelling[p] == "":
+						spelling[p] = f.Pkg
+					case spelling[p] != f.Pkg:
+						spelling[p] = p // spelled differently in two ecosystems: keep it as given
+					}
+				}
 			}
+		}
+	}
+	// Record package names as the ledger spells them (PyPI names are
+	// canonicalized: "Requests" is "requests"), so that acknowledging the
+	// same scope again, spelled either way, updates the entry.
+	for i, p := range d.Packages {
+		if s, ok := spelling[p]; ok {
+			d.Packages[i] = s
 		}
 	}
 	switch {
