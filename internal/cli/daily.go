@@ -720,9 +720,21 @@ func (r *dailyRun) merge(ctx context.Context, baseTip, newTip string) error {
 			return externalErr(err)
 		}
 		if !ff {
-			out, err := r.repo.Git(ctx, "merge-tree", "--write-tree", baseTip, newTip)
+			out, err := r.repo.Git(ctx, "merge-tree", "--write-tree", "--name-only", "--no-messages", baseTip, newTip)
+			var gerr *gitrepo.Error
+			if errors.As(err, &gerr) && gerr.ExitCode() == 1 && ctx.Err() == nil {
+				// The first line is the tree, then the conflicted files.
+				var files []string
+				for _, f := range strings.Split(strings.TrimSpace(string(out)), "\n")[1:] {
+					if f != "" && !slices.Contains(files, f) {
+						files = append(files, f)
+					}
+				}
+				return externalErr(fmt.Errorf("cannot merge %s into %s: they conflict in %s", r.branch, r.base, strings.Join(files, ", ")),
+					fmt.Sprintf("merge it by hand (git merge %s) and run again; the report branch is kept", r.branch))
+			}
 			if err != nil {
-				return externalErr(fmt.Errorf("merging %s into %s: the branches conflict; merge it by hand: %w", r.branch, r.base, err))
+				return externalErr(fmt.Errorf("merging %s into %s: %w", r.branch, r.base, err))
 			}
 			tree := strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
 			msg := fmt.Sprintf("Merge branch '%s' into %s\n\n%s: %s\n", r.branch, r.base, trailerReport, r.now.UTC().Format("2006-01-02"))
@@ -785,6 +797,12 @@ func (r *dailyRun) changedPaths(ctx context.Context, from, to string) ([]string,
 // checkMergePathsClean refuses to merge over uncommitted changes of the
 // user (possible with --allow-dirty).
 func (r *dailyRun) checkMergePathsClean(ctx context.Context, from, to string) error {
+	// The index is updated last: with another git command holding it,
+	// the merge would stop halfway.
+	if _, err := os.Stat(filepath.Join(r.gitDir, "index.lock")); err == nil {
+		return externalErr(fmt.Errorf("cannot merge %s into %s: git's index is locked (%s)", r.branch, r.base, filepath.Join(r.gitDir, "index.lock")),
+			"another git command is running here, or one crashed: then remove the file; the report branch is kept")
+	}
 	paths, err := r.changedPaths(ctx, from, to)
 	if err != nil {
 		return err
