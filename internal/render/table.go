@@ -2,6 +2,7 @@ package render
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -145,7 +146,7 @@ func imageHeading(d *diff.ImageDiff) string {
 		h += " (image removed)"
 	default:
 		if b, n := osName(d.Base.OS), osName(d.Head.OS); b != n {
-			h += " (" + termText(b, 40) + " → " + termText(n, 40) + ")"
+			h += " (" + termText(cmp.Or(b, "no OS"), 40) + " → " + termText(cmp.Or(n, "no OS"), 40) + ")"
 		} else if n != "" {
 			h += " (" + termText(n, 40) + ")"
 		}
