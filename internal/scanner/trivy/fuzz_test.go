@@ -177,20 +177,21 @@ func scanAll(r io.Reader) (bool, error) {
 	return true, nil
 }
 
-// mode is a way of reading: on one goroutine, or with workers and batches
-// small enough that even small inputs are split.
+// mode is a way of reading: on one goroutine, or with workers from some
+// offset on, in batches small enough that even small inputs are split.
 type mode struct {
 	name      string
 	workers   int
 	batchSize int
+	from      int64
 }
 
-var modes = []mode{{"sequential", 1, 256 << 10}, {"batched", 3, 300}}
+var modes = []mode{{"sequential", 1, 256 << 10, 0}, {"batched", 3, 300, 0}, {"batched from 500", 2, 1000, 500}}
 
 // inMode runs f with the package set to read in mode m.
 func inMode(m mode, f func()) {
-	w, b := workers, batchSize
-	workers, batchSize = m.workers, m.batchSize
-	defer func() { workers, batchSize = w, b }()
+	w, b, from := workers, batchSize, parallelFrom
+	workers, batchSize, parallelFrom = m.workers, m.batchSize, m.from
+	defer func() { workers, batchSize, parallelFrom = w, b, from }()
 	f()
 }

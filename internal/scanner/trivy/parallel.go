@@ -20,8 +20,12 @@ import (
 var workers = min(runtime.GOMAXPROCS(0), 4)
 
 // batchSize is the size of the batches of vulnerability objects handed to
-// a worker. Tests change it.
-var batchSize = 256 << 10
+// a worker, and parallelFrom the input offset from which they are used:
+// smaller reports are read faster on one goroutine. Tests change them.
+var (
+	batchSize    = 256 << 10
+	parallelFrom = int64(4 << 20)
+)
 
 // batch is a run of vulnerability objects of one result.
 type batch struct {
@@ -121,11 +125,11 @@ func (p *parser) readBatch(b *batch) {
 	}
 }
 
-// vulnListBatched reads the elements of a Vulnerabilities array, after its
-// '[', with the workers.
-func (p *parser) vulnListBatched(rw *where) error {
+// vulnListBatched reads the elements of a Vulnerabilities array from
+// element i on with the workers; first tells whether i is the first.
+func (p *parser) vulnListBatched(rw *where, i int, first bool) error {
 	pl := p.pipeline()
-	err := p.batchVulns(rw)
+	err := p.batchVulns(rw, i, first)
 	if pl.err == nil {
 		// The batches not merged yet, and the one being filled, come
 		// before whatever stopped the loop.
@@ -158,10 +162,10 @@ func (p *parser) send() error {
 	return nil
 }
 
-func (p *parser) batchVulns(rw *where) error {
+func (p *parser) batchVulns(rw *where, i int, first bool) error {
 	pl := p.pipeline()
 	w := &where{result: rw.result, target: rw.target, kind: "vulnerability"}
-	for i, first := 1, true; ; i++ {
+	for ; ; i++ {
 		more, err := p.more(&first)
 		if err != nil || !more {
 			return err

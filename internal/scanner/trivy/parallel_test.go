@@ -61,7 +61,7 @@ func TestBatchedMatchesSequential(t *testing.T) {
 		}
 		inputs[fmt.Sprintf("two errors, %d", i)] = bytes.Join(parts, []byte(`"V3Score": `))
 	}
-	batched := []mode{{"batched", 2, 64 << 10}, {"tiny batches", 3, 1}}
+	batched := []mode{{"batched", 2, 64 << 10, 0}, {"tiny batches", 3, 1, 0}, {"batched from 1 MB", 2, 64 << 10, 1 << 20}}
 	for name, b := range inputs {
 		want := parseIn(t, modes[0], b)
 		for _, m := range batched {

@@ -505,11 +505,13 @@ func (p *parser) vulnList(rw *where) error {
 		return err
 	}
 	p.cur = rw
-	if workers > 1 && !p.collect && p.s.r != nil {
-		return p.vulnListBatched(rw)
-	}
+	batched := workers > 1 && !p.collect && p.s.r != nil
 	w := &where{result: rw.result, target: rw.target, kind: "vulnerability"}
 	for i, first := 1, true; ; i++ {
+		if batched && p.s.offset() >= parallelFrom {
+			// A large report: the rest goes to the workers.
+			return p.vulnListBatched(rw, i, first)
+		}
 		more, err := p.more(&first)
 		if err != nil || !more {
 			return err
