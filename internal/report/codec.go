@@ -376,13 +376,45 @@ var common = [...]string{
 
 // commonIndex returns 1 + the index of v in common, or 0.
 func commonIndex(v []byte) uint8 {
-	if len(v) < 3 || len(v) > 11 {
-		return 0
-	}
-	for i, c := range common {
-		if string(v) == c {
-			return uint8(i + 1)
-		}
+	switch string(v) {
+	case "deb":
+		return 1
+	case "apk":
+		return 2
+	case "rpm":
+		return 3
+	case "npm":
+		return 4
+	case "pypi":
+		return 5
+	case "golang":
+		return 6
+	case "maven":
+		return 7
+	case "gem":
+		return 8
+	case "cargo":
+		return 9
+	case "nuget":
+		return 10
+	case "composer":
+		return 11
+	case "nvd":
+		return 12
+	case "ghsa":
+		return 13
+	case "redhat":
+		return 14
+	case "debian":
+		return 15
+	case "ubuntu":
+		return 16
+	case "alpine":
+		return 17
+	case "amazon":
+		return 18
+	case "oracle-oval":
+		return 19
 	}
 	return 0
 }
@@ -396,21 +428,30 @@ func (p *fastDecoder) decode(line []byte, f *Finding) bool {
 	}
 	p.b, p.i = line, 0
 	p.buf, p.refs, p.lists = p.buf[:0], p.refs[:0], 0
-	var c CVSS
+	var score float64
 	var hasCVSS bool
 	*f = Finding{}
-	ok := p.finding(f, &c, &hasCVSS)
+	ok := p.finding(f, &score, &hasCVSS)
 	p.b = nil
 	if !ok {
 		return false
 	}
 	all := string(p.buf)
+	// The CVSS and the lists of most findings fit in one allocation.
+	var mem *findingMem
 	var strs []string
-	if p.lists > 0 {
-		strs = make([]string, 0, p.lists)
+	if hasCVSS || p.lists > 0 {
+		mem = new(findingMem)
+		strs = mem.strs[:0]
+		if p.lists > len(mem.strs) {
+			strs = make([]string, 0, p.lists)
+		}
 	}
+	var c *CVSS
 	if hasCVSS {
-		f.CVSS = &c
+		c = &mem.cvss
+		c.Score = score
+		f.CVSS = c
 	}
 	for i := range p.refs {
 		r := &p.refs[i]
@@ -464,7 +505,13 @@ func (p *fastDecoder) decode(line []byte, f *Finding) bool {
 	return true
 }
 
-func (p *fastDecoder) finding(f *Finding, c *CVSS, hasCVSS *bool) bool {
+// findingMem holds the CVSS and the lists of a decoded finding.
+type findingMem struct {
+	cvss CVSS
+	strs [3]string
+}
+
+func (p *fastDecoder) finding(f *Finding, score *float64, hasCVSS *bool) bool {
 	if !p.lit(`{"id":`) || !p.str(fID) {
 		return false
 	}
@@ -487,7 +534,7 @@ func (p *fastDecoder) finding(f *Finding, c *CVSS, hasCVSS *bool) bool {
 		return false
 	}
 	if p.lit(`,"cvss":{"score":`) {
-		if !p.number(&c.Score) || !p.opt(`,"vector":`, fVector) || !p.opt(`,"source":`, fSource) || !p.lit("}") {
+		if !p.number(score) || !p.opt(`,"vector":`, fVector) || !p.opt(`,"source":`, fSource) || !p.lit("}") {
 			return false
 		}
 		*hasCVSS = true

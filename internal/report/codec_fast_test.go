@@ -163,3 +163,16 @@ func TestEncodeLargeLine(t *testing.T) {
 		t.Fatal("a long line did not decode to what was encoded")
 	}
 }
+
+func TestCommonIndex(t *testing.T) {
+	for i, c := range common {
+		if got := commonIndex([]byte(c)); got != uint8(i+1) {
+			t.Errorf("commonIndex(%q) = %d, want %d", c, got, i+1)
+		}
+	}
+	for _, s := range []string{"", "de", "debs", "Deb", "nvd2", "other"} {
+		if got := commonIndex([]byte(s)); got != 0 {
+			t.Errorf("commonIndex(%q) = %d, want 0", s, got)
+		}
+	}
+}
