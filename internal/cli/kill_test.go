@@ -485,18 +485,24 @@ func killDays(w *killWorld) []killDay {
 	}
 }
 
-// killPoint says when to kill a run: when it logs step, or after delay.
+// killPoint says when to kill a run: when it logs step, or after delay;
+// and, when again is set, when to kill the next run too.
 type killPoint struct {
 	day   int
 	step  string
 	after time.Duration
+	again time.Duration
 }
 
 func (k killPoint) String() string {
+	s := fmt.Sprintf("day %d after %v", k.day+1, k.after)
 	if k.step != "" {
-		return fmt.Sprintf("day %d at step %s", k.day+1, k.step)
+		s = fmt.Sprintf("day %d at step %s", k.day+1, k.step)
 	}
-	return fmt.Sprintf("day %d after %v", k.day+1, k.after)
+	if k.again > 0 {
+		s += fmt.Sprintf(", the next run after %v", k.again)
+	}
+	return s
 }
 
 // TestKill kills `cvetrail run` with SIGKILL at every step of every day of
@@ -568,8 +574,12 @@ func TestKill(t *testing.T) {
 		for _, s := range steps {
 			points = append(points, killPoint{day: i, step: s})
 		}
-		for range randomPerDay {
-			points = append(points, killPoint{day: i, after: time.Duration(rng.Int64N(int64(took)))})
+		for n := range randomPerDay {
+			k := killPoint{day: i, after: time.Duration(rng.Int64N(int64(took)))}
+			if n == 1 {
+				k.again = time.Duration(rng.Int64N(int64(took)))
+			}
+			points = append(points, k)
 		}
 	}
 
@@ -599,28 +609,13 @@ func TestKill(t *testing.T) {
 func (w *killWorld) killAndRerun(dir, snap string, d killDay, k killPoint, want repoState, delay time.Duration) bool {
 	t := w.t
 	w.copyTree(snap, dir)
-	p := w.start(dir, w.env(d.date, "CVETRAIL_TEST_STEP_DELAY="+delay.String()), append([]string{"-v"}, d.args...)...)
-	after := k.after
-	if k.step != "" {
-		if !p.waitStep(k.step) {
-			t.Fatalf("%s: the run ended before the step\n%s", k, p.output())
-		}
-		p.kill()
-		after = time.Hour // killed already
+	p, killed := w.killRun(dir, d, k.step, k.after, delay, k.String())
+	if k.again > 0 {
+		p2, _ := w.killRun(dir, d, "", k.again, delay, k.String())
+		p.mu.Lock()
+		p.log.WriteString("next run, killed too:\n" + p2.output())
+		p.mu.Unlock()
 	}
-	timer := time.AfterFunc(after, p.kill)
-	go func() {
-		for range p.steps {
-		}
-	}()
-	code := p.wait()
-	timer.Stop()
-	w.waitOrphans(p)
-	killed := code == -1
-	if !killed && code != d.wantExit {
-		t.Fatalf("%s: the run ended by itself with exit %d, want %d\n%s", k, code, d.wantExit, p.output())
-	}
-	w.checkConsistent(dir, d.date, k.String()+", after the kill")
 
 	code, out := w.cvetrail(dir, w.env(d.date), d.args...)
 	if code != d.wantExit {
@@ -637,6 +632,34 @@ func (w *killWorld) killAndRerun(dir, snap string, d killDay, k killPoint, want 
 		t.Fatal(err)
 	}
 	return killed
+}
+
+// killRun runs day d in dir and kills it when it logs step, or after
+// after; it checks the repository after the kill.
+func (w *killWorld) killRun(dir string, d killDay, step string, after, delay time.Duration, what string) (p *proc, killed bool) {
+	t := w.t
+	p = w.start(dir, w.env(d.date, "CVETRAIL_TEST_STEP_DELAY="+delay.String()), append([]string{"-v"}, d.args...)...)
+	if step != "" {
+		if !p.waitStep(step) {
+			t.Fatalf("%s: the run ended before the step\n%s", what, p.output())
+		}
+		p.kill()
+		after = time.Hour // killed already
+	}
+	timer := time.AfterFunc(after, p.kill)
+	go func() {
+		for range p.steps {
+		}
+	}()
+	code := p.wait()
+	timer.Stop()
+	w.waitOrphans(p)
+	killed = code == -1
+	if !killed && code != d.wantExit {
+		t.Fatalf("%s: the run ended by itself with exit %d, want %d\n%s", what, code, d.wantExit, p.output())
+	}
+	w.checkConsistent(dir, d.date, what+", after the kill")
+	return p, killed
 }
 
 // writeLock writes the run lock of another process into the git directory
