@@ -239,7 +239,7 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 		data := buf.Bytes()
-		for _, m := range []mode{{"sequential", 1, batchSize, 0}, {"workers", workers, batchSize, parallelFrom}} {
+		for _, m := range []mode{{"sequential", 1, batchSize, 0}, {"workers", numWorkers(), batchSize, parallelFrom}} {
 			if m.name == "workers" && m.workers == 1 {
 				continue // one core
 			}

@@ -27,7 +27,7 @@ func (e *Error) Offset() int64 { return e.ByteOffset }
 // Unwrap returns the underlying error.
 func (e *Error) Unwrap() error { return e.Err }
 
-// nulError is returned by input when it meets a NUL byte.
+// nulError ends the scanner's reading at a NUL byte.
 type nulError struct{ offset int64 }
 
 func (e *nulError) Error() string { return "NUL byte in input" }

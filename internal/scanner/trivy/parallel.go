@@ -15,9 +15,17 @@ import (
 // batches are merged back in input order, so the report, its warnings and
 // the first error are exactly those of reading it on one core.
 
-// workers is the number of goroutines that read vulnerabilities; with one
-// the input is read on one goroutine. Tests change it.
-var workers = min(runtime.GOMAXPROCS(0), 4)
+// workers is the number of goroutines that read vulnerabilities, 0 for
+// as many as there are cores (up to 4); with one, the input is read on one
+// goroutine. Tests change it.
+var workers = 0
+
+func numWorkers() int {
+	if workers > 0 {
+		return workers
+	}
+	return min(runtime.GOMAXPROCS(0), 4)
+}
 
 // batchSize is the size of the batches of vulnerability objects handed to
 // a worker, and parallelFrom the input offset from which they are used:
@@ -65,12 +73,12 @@ type pipeline struct {
 }
 
 // maxPending bounds the batches in flight, and so the memory they take.
-func maxPending() int { return 2 * workers }
+func maxPending() int { return 2 * numWorkers() }
 
 func (p *parser) pipeline() *pipeline {
 	if p.pipe == nil {
 		p.pipe = &pipeline{work: make(chan *batch, maxPending()), opts: p.opts}
-		for range workers {
+		for range numWorkers() {
 			go p.pipe.run()
 		}
 	}

@@ -505,7 +505,7 @@ func (p *parser) vulnList(rw *where) error {
 		return err
 	}
 	p.cur = rw
-	batched := workers > 1 && !p.collect && p.s.r != nil
+	batched := numWorkers() > 1 && !p.collect && p.s.r != nil
 	w := &where{result: rw.result, target: rw.target, kind: "vulnerability"}
 	for i, first := 1, true; ; i++ {
 		if batched && p.s.offset() >= parallelFrom {
