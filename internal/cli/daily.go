@@ -219,6 +219,12 @@ func (r *dailyRun) do(ctx context.Context) error {
 		}
 	}
 
+	// Aliases known from the previous report keep canonical ids stable
+	// when another scanner knows fewer of them.
+	for _, rep := range fresh {
+		rep.AdoptAliases(parentLedgers[rep.Image])
+	}
+
 	// 3. Guards against a scanner that lost its database.
 	if !r.o.allowDrop {
 		if err := r.guard(baseLedgers, fresh); err != nil {
@@ -747,11 +753,20 @@ func (r *dailyRun) merge(ctx context.Context, baseTip, newTip string) error {
 	}
 	current, _ := r.repo.CurrentBranch(ctx)
 	checkedOut := current == r.base
-	if checkedOut && baseTip != "" {
-		if err := r.checkMergePathsClean(ctx, baseTip, target); err != nil {
+	from := baseTip // what the working tree holds
+	if checkedOut && from == "" {
+		// An unborn base: the working tree holds nothing of git's yet.
+		out, err := r.repo.Git(ctx, "mktree")
+		if err != nil {
+			return externalErr(fmt.Errorf("writing the empty tree: %w", err))
+		}
+		from = strings.TrimSpace(string(out))
+	}
+	if checkedOut {
+		if err := r.checkMergePathsClean(ctx, from, target); err != nil {
 			return err
 		}
-		j, _ := json.Marshal(mergeJournal{Base: r.base, Old: baseTip, New: target})
+		j, _ := json.Marshal(mergeJournal{Base: r.base, Old: from, New: target})
 		if err := ledger.AtomicWriteFile(ctx, r.journalPath(), j, 0o644); err != nil {
 			return externalErr(fmt.Errorf("writing the merge journal: %w", err))
 		}
@@ -760,16 +775,10 @@ func (r *dailyRun) merge(ctx context.Context, baseTip, newTip string) error {
 		return externalErr(fmt.Errorf("moving %s: %w", r.base, err))
 	}
 	if checkedOut {
-		if baseTip == "" {
-			if _, err := r.repo.Git(ctx, "reset", "-q", "--keep", target); err != nil {
-				return externalErr(fmt.Errorf("checking out %s: %w", r.base, err))
-			}
-			return nil
-		}
 		if err := r.step(ctx, "worktree"); err != nil {
 			return err
 		}
-		if err := r.syncWorktree(ctx, baseTip, target); err != nil {
+		if err := r.syncWorktree(ctx, from, target); err != nil {
 			return err
 		}
 		if err := os.Remove(r.journalPath()); err != nil {
@@ -779,7 +788,8 @@ func (r *dailyRun) merge(ctx context.Context, baseTip, newTip string) error {
 	return nil
 }
 
-// changedPaths lists the paths that differ between two commits.
+// changedPaths lists the paths that differ between two commits (or
+// trees).
 func (r *dailyRun) changedPaths(ctx context.Context, from, to string) ([]string, error) {
 	out, err := r.repo.Git(ctx, "diff-tree", "-r", "--name-only", "-z", "--no-renames", from, to)
 	if err != nil {

@@ -105,7 +105,15 @@ func runScan(ctx context.Context, a *app, o *scanOpts) error {
 		}
 		reports = res.reports
 	}
-	changed, err := ledger.Store{Root: root}.WriteAll(ctx, reports)
+	store := ledger.Store{Root: root}
+	// Aliases known from the ledger being replaced keep canonical ids
+	// stable when another scanner knows fewer of them.
+	for _, r := range reports {
+		if prev, err := store.LoadImage(ctx, r.Image); err == nil {
+			r.AdoptAliases(prev)
+		}
+	}
+	changed, err := store.WriteAll(ctx, reports)
 	if err != nil {
 		return usageErr(fmt.Errorf("writing ledgers: %w", err))
 	}
