@@ -139,6 +139,8 @@ func newDailyRun(ctx context.Context, a *app, o *runOpts) (*dailyRun, error) {
 	}
 	for _, wt := range wts {
 		switch {
+		case o.dryRun:
+			// Nothing moves.
 		case wt.Branch == r.branch && wt.Current:
 			r.close()
 			return nil, usageErr(fmt.Errorf("the report branch %s is checked out", r.branch), fmt.Sprintf("check out %s first: git checkout %s", r.base, r.base))
