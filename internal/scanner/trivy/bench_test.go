@@ -262,6 +262,37 @@ func BenchmarkParse(b *testing.B) {
 	}
 }
 
+// BenchmarkSkip compares the scanner with jsontext on what dominates
+// reading a report: going over JSON text without decoding it.
+func BenchmarkSkip(b *testing.B) {
+	var buf bytes.Buffer
+	if err := genReport(&buf, 8<<20, 1); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.Run("jsontext", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			d := jsontext.NewDecoder(bytes.NewReader(data), jsontext.AllowDuplicateNames(true))
+			if err := d.SkipValue(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("scanner", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			s, err := newScanner(bytes.NewReader(data))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := s.skip(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
 // TestLargeReport parses a generated report of $CVETRAIL_TRIVY_LARGE_MB
 // megabytes written to a file, for measuring peak memory from outside
 // (/usr/bin/time -v on the test binary). It writes the file to

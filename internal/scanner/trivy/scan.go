@@ -193,21 +193,28 @@ func (s *scanner) peekSlow() byte {
 	for {
 		b := s.buf
 		i := s.pos
+	scan:
 		for i < len(b) {
-			c := b[i]
-			if c == ' ' {
-				for i+9 <= len(b) && binary.LittleEndian.Uint64(b[i+1:]) == spaces {
+			switch c := b[i]; c {
+			case ' ':
+				// Indentation: count the spaces eight at a time.
+				if i+8 > len(b) {
+					i++
+					continue
+				}
+				for i+8 <= len(b) {
+					if x := binary.LittleEndian.Uint64(b[i:]) ^ spaces; x != 0 {
+						i += bits.TrailingZeros64(x) >> 3
+						continue scan
+					}
 					i += 8
 				}
+			case '\n', '\t', '\r':
 				i++
-				continue
+			default:
+				s.pos = i
+				return c
 			}
-			if c == '\n' || c == '\t' || c == '\r' {
-				i++
-				continue
-			}
-			s.pos = i
-			return c
 		}
 		s.pos = i
 		if !s.fill(1) {
