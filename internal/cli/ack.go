@@ -236,13 +236,25 @@ func ackLedgers(ctx context.Context, a *app, root string) (map[string]*report.Re
 		return nil, usageErr(fmt.Errorf("reading the ledgers on %s: %w", cfg.Branch, err))
 	}
 	for img, r := range pending {
-		if cur, ok := all[img]; !ok {
+		cur, ok := all[img]
+		if !ok {
 			all[img] = r
-		} else {
-			merged := *cur
-			merged.Findings = append(append([]report.Finding{}, cur.Findings...), r.Findings...)
-			all[img] = &merged
+			continue
 		}
+		// The same finding may be in both (the report branch checked out,
+		// or an unchanged finding): count it once.
+		seen := make(map[report.Key]bool, len(cur.Findings))
+		for i := range cur.Findings {
+			seen[cur.Findings[i].Key()] = true
+		}
+		merged := *cur
+		merged.Findings = append([]report.Finding{}, cur.Findings...)
+		for _, f := range r.Findings {
+			if !seen[f.Key()] {
+				merged.Findings = append(merged.Findings, f)
+			}
+		}
+		all[img] = &merged
 	}
 	return all, nil
 }
