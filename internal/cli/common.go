@@ -64,6 +64,9 @@ func loadConfigFile(path string, required bool) (*config.Config, error) {
 	if err != nil {
 		return nil, usageErr(err)
 	}
+	// A relative scanner.path is relative to the configuration file, for
+	// every command alike.
+	c.Scanner.Path = configRelative(filepath.Dir(path), c.Scanner.Path)
 	return c, nil
 }
 
