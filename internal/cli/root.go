@@ -39,7 +39,8 @@ type Env struct {
 	Dir string
 	// Now is the current time; --now / CVETRAIL_NOW override it.
 	Now func() time.Time
-	// IsTerminal reports whether stdout is a terminal (tables, progress).
+	// IsTerminal reports whether stderr is a terminal, where the progress
+	// display of scans is drawn.
 	IsTerminal bool
 	// HTTPClient is used for forge APIs; nil means the default client.
 	HTTPClient *http.Client
@@ -57,7 +58,7 @@ func OSEnv() Env {
 		Getenv: os.Getenv, Environ: os.Environ,
 		Dir:        dir,
 		Now:        time.Now,
-		IsTerminal: term.IsTerminal(int(os.Stdout.Fd())),
+		IsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
 	}
 }
 
