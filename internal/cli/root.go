@@ -103,9 +103,9 @@ type app struct {
 
 // now returns the current time, honouring --now and CVETRAIL_NOW.
 func (a *app) now() (time.Time, error) {
-	s := a.nowFlag
+	s, source := a.nowFlag, "--now"
 	if s == "" {
-		s = a.env.Getenv("CVETRAIL_NOW")
+		s, source = a.env.Getenv("CVETRAIL_NOW"), "CVETRAIL_NOW"
 	}
 	if s == "" {
 		return a.env.Now(), nil
@@ -115,7 +115,7 @@ func (a *app) now() (time.Time, error) {
 			return t.UTC(), nil
 		}
 	}
-	return time.Time{}, usageErr(fmt.Errorf("--now %q is not a date (YYYY-MM-DD) or RFC 3339 time", s))
+	return time.Time{}, usageErr(fmt.Errorf("%s %q is not a date (YYYY-MM-DD) or RFC 3339 time", source, s))
 }
 
 // dir returns the directory the command works in.
