@@ -20,7 +20,8 @@
 #   peak memory of that ingest at most 2x the file size; of a 200 MB report at most 3x
 #   cvetrail diff OLD NEW on two ledgers of 1,000,000 findings: at most 2 s and 1.5 GB
 # Reported without a target: the per-image overhead of cvetrail run --from-dir
-# over 500 reports of 1 MB, and how every cost grows with size.
+# over 500 reports of 1 MB, a diff against the previous commit of a generated
+# repository of 100 images, and how every cost grows with size.
 set -euo pipefail
 
 quick=0
@@ -184,6 +185,14 @@ done
 top=${findings[2]}
 check "diff $top findings: seconds (wall, median)" "${WALL[diff $top findings]}" "<=" 2
 check "diff $top findings: peak memory, GB" "$(calc "${RSS[diff $top findings]} / 1e9")" "<=" 1.5
+echo
+
+# --- Diff against git history ------------------------------------------------
+if [ $quick = 1 ]; then images=10 perimage=1000 days=3; else images=100 perimage=1000 days=10; fi
+echo "== diff --base HEAD~1 in a generated repository: $images images of $perimage findings, $days daily commits"
+"$bin" bench gen repo --images "$images" --days "$days" --findings "$perimage" --seed 1 -o "$work/history" >/dev/null
+measure "diff --base HEAD~1 ($((images * perimage)) findings)" "$reps" true -- "$bin" --repo "$work/history" diff --base HEAD~1 --format json
+rm -rf "$work/history"
 echo
 
 # --- Daily run ----------------------------------------------------------------

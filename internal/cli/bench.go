@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -49,7 +50,7 @@ VendorSeverity maps and layers.` + exitCodesHelp,
 				return usageErr(fmt.Errorf("--size: %w", err))
 			}
 			if out == "" {
-				return usageErr(fmt.Errorf("-o FILE is required"))
+				return usageErr(errors.New("-o FILE is required"))
 			}
 			st, err := bench.WriteTrivyFile(cmd.Context(), a.abs(out), bench.TrivyOptions{Size: n, Seed: seed, Image: image})
 			if err != nil {
@@ -81,7 +82,7 @@ with --findings findings in the old one; the shares --new, --resolved and
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
-				return usageErr(fmt.Errorf("-o DIR is required"))
+				return usageErr(errors.New("-o DIR is required"))
 			}
 			dir := a.abs(out)
 			if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -124,7 +125,7 @@ naming its own image, as a CI matrix leaves them for 'cvetrail run
 				return usageErr(fmt.Errorf("--size: %w", err))
 			}
 			if out == "" {
-				return usageErr(fmt.Errorf("-o DIR is required"))
+				return usageErr(errors.New("-o DIR is required"))
 			}
 			o.Size = n
 			st, err := bench.WriteReports(cmd.Context(), a.abs(out), o)
@@ -157,7 +158,7 @@ resolving, adding and changing --churn of the findings.` + exitCodesHelp,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
-				return usageErr(fmt.Errorf("-o DIR is required"))
+				return usageErr(errors.New("-o DIR is required"))
 			}
 			st, err := bench.WriteRepo(cmd.Context(), a.abs(out), o)
 			if err != nil {
