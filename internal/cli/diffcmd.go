@@ -121,7 +121,7 @@ func computeDiff(ctx context.Context, a *app, o *diffOpts) (diff.Result, error) 
 	var base, head map[string]*report.Report
 	if len(o.files) == 2 {
 		if res, ok, err := diffLedgerFiles(ctx, a.abs(o.files[0]), a.abs(o.files[1]), o.files[1], dec, policyOf(cfg), now); ok {
-			return res, err
+			return withoutStale(res), err
 		}
 		oldR, err := loadEither(a.abs(o.files[0]), o.pkgType)
 		if err != nil {
@@ -149,7 +149,11 @@ func computeDiff(ctx context.Context, a *app, o *diffOpts) (diff.Result, error) 
 		}
 		rev, err := repo.RevParse(ctx, o.base+"^{commit}")
 		if err != nil {
-			return diff.Result{}, usageErr(fmt.Errorf("--base %s: %w", o.base, err))
+			hint := "give a revision that exists, such as a branch or HEAD~1"
+			if _, herr := repo.RevParse(ctx, "HEAD"); herr != nil {
+				hint = "the repository has no commit yet: commit the ledgers first, or compare two files with 'cvetrail diff OLD NEW'"
+			}
+			return diff.Result{}, usageErr(fmt.Errorf("--base %s: %w", o.base, err), hint)
 		}
 		if base, err = ledger.LoadRev(ctx, repo, rev); err != nil {
 			return diff.Result{}, usageErr(fmt.Errorf("reading the ledgers at %s: %w", o.base, err))
@@ -162,7 +166,21 @@ func computeDiff(ctx context.Context, a *app, o *diffOpts) (diff.Result, error) 
 	if err != nil {
 		return diff.Result{}, usageErr(fmt.Errorf("classifying changes: %w", err))
 	}
+	if len(o.files) == 2 {
+		res = withoutStale(res)
+	}
 	return res, nil
+}
+
+// withoutStale drops the stale decisions from a comparison of two files:
+// decisions about the repository's other images are not stale because two
+// files do not hold them.
+func withoutStale(res diff.Result) diff.Result {
+	res.Stale = nil
+	if res.Summary != nil {
+		res.Summary[diff.StaleDecision] = 0
+	}
+	return res
 }
 
 // diffLedgerFiles compares two ledger files as streams, so that ledgers of
