@@ -101,7 +101,9 @@ func JSON(w io.Writer, r diff.Result) error {
 				jw.raw(",")
 			}
 			jw.raw("\n        ")
-			jw.value(newJSONChange(&d.Changes[j]), "        ")
+			jc := newJSONChange(&d.Changes[j])
+			jw.buf = appendChange(jw.buf[:0], &jc, "        ")
+			jw.write(jw.buf)
 		}
 		jw.raw("\n      ]\n    }")
 	}
@@ -141,6 +143,13 @@ func JSON(w io.Writer, r diff.Result) error {
 type jsonWriter struct {
 	w   *bufio.Writer
 	err error
+	buf []byte // reused by appendChange
+}
+
+func (j *jsonWriter) write(b []byte) {
+	if j.err == nil {
+		_, j.err = j.w.Write(b)
+	}
 }
 
 func (j *jsonWriter) raw(s string) {

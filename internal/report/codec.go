@@ -844,3 +844,8 @@ func (p *fastDecoder) number(f *float64) bool {
 	p.i = i
 	return true
 }
+
+// AppendJSONString appends s to b as a JSON string, byte for byte as
+// encoding/json writes it with HTML escaping off. Writers of large JSON
+// documents (the diff) use it to stay off reflection.
+func AppendJSONString(b []byte, s string) []byte { return appendString(b, s) }
