@@ -184,9 +184,9 @@ func withoutStale(res diff.Result) diff.Result {
 }
 
 // diffLedgerFiles compares two ledger files as streams, so that ledgers of
-// millions of findings are never held in memory, each decoded in its own
-// goroutine. ok is false, and nothing is read, unless both files are
-// ledgers.
+// millions of findings are never held in memory, and decodes only the
+// lines that differ or that a decision names (see pairedLedgers). ok is
+// false, and nothing is read, unless both files are ledgers.
 func diffLedgerFiles(ctx context.Context, oldPath, newPath, newName string, dec *triage.File, p diff.Policy, now time.Time) (res diff.Result, ok bool, err error) {
 	var srcs [2]*ledgerFileSource
 	for i, path := range []string{oldPath, newPath} {
@@ -211,14 +211,9 @@ func diffLedgerFiles(ctx context.Context, oldPath, newPath, newName string, dec 
 		name = newName
 	}
 	srcs[0].h.Image, srcs[1].h.Image = name, name
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	base, head := prefetch(ctx, srcs[0]), prefetch(ctx, srcs[1])
+	pair := newPairedLedgers(srcs[0], srcs[1], dec)
 	c := diff.NewComparer(dec, p, now)
-	_, err = c.Add(name, base, head)
-	cancel()
-	base.wait()
-	head.wait()
+	_, err = c.Add(name, pair.side(0), pair.side(1))
 	if err != nil {
 		for _, s := range srcs {
 			if s.err != nil {
@@ -240,99 +235,13 @@ type ledgerFileSource struct {
 	err  error
 }
 
-func (s *ledgerFileSource) Header() report.Header { return s.h }
-
-func (s *ledgerFileSource) Next(f *report.Finding) error {
-	err := s.d.Next(f)
-	if err != nil && err != io.EOF {
-		s.err = fmt.Errorf("%s: %w", s.path, err)
-		return s.err
-	}
-	return err
+// fail records a decoding error of the file, naming it.
+func (s *ledgerFileSource) fail(err error) error {
+	s.err = fmt.Errorf("%s: %w", s.path, err)
+	return s.err
 }
 
-// prefetchSource reads a Source ahead in its own goroutine, a batch of
-// findings at a time, so that the two sides of a comparison are decoded
-// in parallel with each other and with the comparison.
-type prefetchSource struct {
-	h       report.Header
-	batches chan findingBatch
-	free    chan []report.Finding
-	done    chan struct{}
-	cur     findingBatch
-	i       int
-}
-
-type findingBatch struct {
-	f   []report.Finding
-	err error // after f: the error, or io.EOF, that ended reading
-}
-
-const prefetchBatch = 2048
-
-func prefetch(ctx context.Context, src diff.Source) *prefetchSource {
-	p := &prefetchSource{
-		h:       src.Header(),
-		batches: make(chan findingBatch, 4),
-		free:    make(chan []report.Finding, 6),
-		done:    make(chan struct{}),
-	}
-	go func() {
-		defer close(p.done)
-		defer close(p.batches)
-		for {
-			var b []report.Finding
-			select {
-			case b = <-p.free:
-			default:
-				b = make([]report.Finding, prefetchBatch)
-			}
-			n, err := 0, ctx.Err()
-			for err == nil && n < len(b) {
-				if err = src.Next(&b[n]); err == nil {
-					n++
-				}
-			}
-			select {
-			case p.batches <- findingBatch{f: b[:n], err: err}:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return p
-}
-
-func (p *prefetchSource) Header() report.Header { return p.h }
-
-func (p *prefetchSource) Next(f *report.Finding) error {
-	for p.i >= len(p.cur.f) {
-		if p.cur.err != nil {
-			return p.cur.err
-		}
-		if p.cur.f != nil {
-			select {
-			case p.free <- p.cur.f[:cap(p.cur.f)]:
-			default:
-			}
-		}
-		b, ok := <-p.batches
-		if !ok {
-			return context.Canceled // the comparison was cancelled
-		}
-		p.cur, p.i = b, 0
-	}
-	*f = p.cur.f[p.i]
-	p.i++
-	return nil
-}
-
-// wait waits for the reading goroutine to end; cancel its context first.
-func (p *prefetchSource) wait() { <-p.done }
-
+// isLedger reports whether br starts with a ledger header line.
 func isLedger(br *bufio.Reader) bool {
 	first, _ := br.Peek(64)
 	return bytes.HasPrefix(bytes.TrimLeft(first, " \t\r\n"), []byte(`{"schemaVersion"`))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,12 +26,12 @@ func diffFiles(t *testing.T, dir string, args ...string) (code int, stdout, stde
 }
 
 // TestDiffLedgerFilesStreamed checks that two ledgers compared as streams,
-// over many prefetch batches, give what comparing them in memory gives.
+// over many thousand lines, give what comparing them in memory gives.
 func TestDiffLedgerFilesStreamed(t *testing.T) {
 	dir := t.TempDir()
 	oldP, newP := filepath.Join(dir, "old.jsonl"), filepath.Join(dir, "new.jsonl")
 	st, err := bench.WriteLedgerPairFiles(context.Background(), oldP, newP,
-		bench.LedgerPairOptions{Findings: 5*prefetchBatch + 17, New: 0.1, Resolved: 0.1, Changed: 0.1, Seed: 9, Image: "app"})
+		bench.LedgerPairOptions{Findings: 5*2048 + 17, New: 0.1, Resolved: 0.1, Changed: 0.1, Seed: 9, Image: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,12 +77,12 @@ func TestDiffLedgerFilesStreamed(t *testing.T) {
 }
 
 // TestDiffLedgerFilesBad checks that a ledger that goes bad deep inside
-// (after several prefetched batches) is an input error naming the file
+// (thousands of lines in) is an input error naming the file
 // and the line.
 func TestDiffLedgerFilesBad(t *testing.T) {
 	dir := t.TempDir()
 	oldP, newP := filepath.Join(dir, "old.jsonl"), filepath.Join(dir, "new.jsonl")
-	if _, err := bench.WriteLedgerPairFiles(context.Background(), oldP, newP, bench.LedgerPairOptions{Findings: 4 * prefetchBatch, Seed: 1, Image: "app"}); err != nil {
+	if _, err := bench.WriteLedgerPairFiles(context.Background(), oldP, newP, bench.LedgerPairOptions{Findings: 4 * 2048, Seed: 1, Image: "app"}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(newP)
@@ -91,7 +90,7 @@ func TestDiffLedgerFilesBad(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.SplitAfter(string(data), "\n")
-	const bad = 3*prefetchBatch + 5 // 0-based line index
+	const bad = 3*2048 + 5 // 0-based line index
 	lines[bad] = "{\"id\":\n"
 	if err := os.WriteFile(newP, []byte(strings.Join(lines, "")), 0o644); err != nil {
 		t.Fatal(err)
@@ -105,69 +104,83 @@ func TestDiffLedgerFilesBad(t *testing.T) {
 	}
 }
 
-// TestPrefetchCancel checks that a cancelled comparison stops the reading
-// goroutine and says so.
-func TestPrefetchCancel(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	src := &endless{}
-	p := prefetch(ctx, src)
-	var f report.Finding
-	for range 3 * prefetchBatch {
-		if err := p.Next(&f); err != nil {
+// TestDiffLedgerFilesDecisions: findings skipped undecoded because their
+// lines are identical must still show when a decision names them (an
+// expired decision on an unchanged finding), and the streamed result must
+// equal the comparison of the ledgers loaded whole, decisions included.
+func TestDiffLedgerFilesDecisions(t *testing.T) {
+	dir := t.TempDir()
+	oldP, newP := filepath.Join(dir, "old.jsonl"), filepath.Join(dir, "new.jsonl")
+	if _, err := bench.WriteLedgerPairFiles(context.Background(), oldP, newP,
+		bench.LedgerPairOptions{Findings: 3000, New: 0.1, Resolved: 0.1, Changed: 0.1, Seed: 4, Image: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	load := func(p string) *report.Report {
+		f, err := os.Open(p)
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-	cancel()
-	var err error
-	for err == nil {
-		err = p.Next(&f)
-	}
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("error %v, want context.Canceled", err)
-	}
-	p.wait()
-}
-
-// TestPrefetchOrder checks that findings come out in order, and the
-// error that ended the source after them.
-func TestPrefetchOrder(t *testing.T) {
-	src := &endless{limit: 2*prefetchBatch + 3, err: errors.New("disk on fire")}
-	p := prefetch(context.Background(), src)
-	var f report.Finding
-	for i := range src.limit {
-		if err := p.Next(&f); err != nil {
-			t.Fatalf("finding %d: %v", i, err)
+		defer f.Close()
+		r, err := report.Decode(f)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if f.Versions[0] != itoa(i) {
-			t.Fatalf("finding %d is %s", i, f.Versions[0])
+		return r
+	}
+	oldR, newR := load(oldP), load(newP)
+	// An unchanged finding (same line in both), and one found by an alias.
+	inNew := map[report.Key]report.Finding{}
+	for _, f := range newR.Findings {
+		inNew[f.Key()] = f
+	}
+	var unchanged []report.Finding
+	for _, f := range oldR.Findings {
+		if g, ok := inNew[f.Key()]; ok && reflectEqual(f, g) {
+			unchanged = append(unchanged, f)
 		}
 	}
-	if err := p.Next(&f); err != src.err {
-		t.Errorf("error %v, want %v", err, src.err)
+	if len(unchanged) < 2 {
+		t.Fatalf("only %d unchanged findings generated", len(unchanged))
 	}
-	if err := p.Next(&f); err != src.err {
-		t.Errorf("second error %v, want %v", err, src.err)
+	a, b := unchanged[0], unchanged[len(unchanged)/2]
+	yaml := "schemaVersion: 1\ndecisions:\n" +
+		"  - id: " + strings.ToLower(a.ID) + "\n    status: accepted\n    reason: expired long ago\n    severity: CRITICAL\n    expires: 2025-01-01\n" +
+		"  - id: " + b.ID + "\n    status: accepted\n    reason: decided below its severity\n    severity: UNKNOWN\n"
+	if err := os.MkdirAll(filepath.Join(dir, "cvetrail"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	p.wait()
+	if err := os.WriteFile(filepath.Join(dir, "cvetrail", "decisions.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := diffFiles(t, dir, "old.jsonl", "new.jsonl", "--format", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{`"class": "expired",` + "\n          \"id\": \"" + a.ID + `"`, `"id": "` + b.ID + `"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the diff lacks %q", want)
+		}
+	}
+	dec, err := loadDecisions(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := diff.Compare(map[string]*report.Report{"app": oldR}, map[string]*report.Report{"app": newR}, dec, diff.Policy{}, time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inMemory bytes.Buffer
+	if err := writeDiff(&inMemory, withoutStale(res), "json", render.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if inMemory.String() != out {
+		t.Error("the streamed diff with decisions differs from the diff of the ledgers loaded whole")
+	}
 }
 
-type endless struct {
-	n, limit int
-	err      error
-}
-
-func (e *endless) Header() report.Header { return report.Header{Image: "x"} }
-
-func (e *endless) Next(f *report.Finding) error {
-	if e.limit > 0 && e.n == e.limit {
-		return e.err
-	}
-	*f = report.Finding{ID: "CVE-1", Type: "deb", Pkg: "p", Versions: []string{itoa(e.n)}}
-	e.n++
-	return nil
-}
-
-func itoa(i int) string {
-	b, _ := json.Marshal(i)
-	return string(b)
+func reflectEqual(a, b report.Finding) bool {
+	var x, y bytes.Buffer
+	_ = json.NewEncoder(&x).Encode(a)
+	_ = json.NewEncoder(&y).Encode(b)
+	return x.String() == y.String()
 }

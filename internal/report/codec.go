@@ -241,26 +241,7 @@ func (d *Decoder) Next(f *Finding) error {
 	if err != nil {
 		return err
 	}
-	if !d.fast.decode(b, f) {
-		*f = Finding{}
-		if err := strictUnmarshal(b, f); err != nil {
-			return fmt.Errorf("line %d: %w", d.line, err)
-		}
-	}
-	switch {
-	case f.ID == "":
-		return fmt.Errorf("line %d: finding without id", d.line)
-	case f.Type == "" || f.Pkg == "":
-		return fmt.Errorf("line %d: %s: finding without type or package", d.line, f.ID)
-	case !f.FixState.Valid():
-		return fmt.Errorf("line %d: %s: unknown fixState %q", d.line, f.ID, f.FixState)
-	}
-	k := f.Key()
-	if d.hasLast && d.last.Compare(k) >= 0 {
-		return fmt.Errorf("line %d: %s is not after %s: the ledger is not sorted", d.line, k, d.last)
-	}
-	d.last, d.hasLast = k, true
-	return nil
+	return d.DecodeRaw(b, f)
 }
 
 // Line returns the line number of the last line read.
