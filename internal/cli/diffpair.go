@@ -18,7 +18,7 @@ import (
 type pairedLedgers struct {
 	src     [2]*ledgerFileSource
 	line    [2][]byte
-	key     [2]report.Key
+	key     [2]report.RawKey
 	aliases [2][]byte
 	decoded [2]bool // held[i] holds line[i] decoded
 	held    [2]report.Finding
@@ -95,7 +95,9 @@ func (p *pairedLedgers) fill(i int) error {
 	if err := s.d.DecodeRaw(line, &p.held[i]); err != nil {
 		return s.fail(err)
 	}
-	p.key[i], p.decoded[i] = p.held[i].Key(), true
+	f := &p.held[i]
+	p.key[i] = report.RawKey{ID: []byte(f.ID), Type: []byte(f.Type), Pkg: []byte(f.Pkg)}
+	p.decoded[i] = true
 	return nil
 }
 
@@ -150,11 +152,11 @@ func (p *pairedLedgers) step() (bool, error) {
 
 // named reports whether a decision names id or one of the aliases (the
 // raw JSON array of a ledger line).
-func (p *pairedLedgers) named(id string, aliases []byte) bool {
+func (p *pairedLedgers) named(id, aliases []byte) bool {
 	if len(p.ids) == 0 {
 		return false
 	}
-	if p.ids[strings.ToUpper(id)] {
+	if p.ids[strings.ToUpper(string(id))] {
 		return true
 	}
 	for len(aliases) > 0 {

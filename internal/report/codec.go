@@ -203,7 +203,7 @@ type Decoder struct {
 	r       *bufio.Reader
 	line    int
 	header  Header
-	last    Key
+	last    RawKey // the key of the last line, in buffers of its own
 	hasLast bool
 	long    []byte // a line longer than the read buffer
 	fast    fastDecoder

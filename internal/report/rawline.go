@@ -34,53 +34,114 @@ func (d *Decoder) DecodeRaw(line []byte, f *Finding) error {
 // key (from LineKey). Only the order of the ledger is checked; a caller
 // skips only lines it knows to be byte-identical to a line it trusts
 // otherwise, such as the same finding in another ledger.
-func (d *Decoder) Skip(k Key) error { return d.order(k) }
+func (d *Decoder) Skip(k RawKey) error { return d.orderRaw(k.ID, k.Type, k.Pkg) }
 
 func (d *Decoder) order(k Key) error {
-	if d.hasLast && d.last.Compare(k) >= 0 {
+	if d.hasLast && d.last.compareKey(k) >= 0 {
 		return fmt.Errorf("line %d: %s is not after %s: the ledger is not sorted", d.line, k, d.last)
 	}
-	d.last, d.hasLast = k, true
+	d.last.ID = append(d.last.ID[:0], k.ID...)
+	d.last.Type = append(d.last.Type[:0], k.Type...)
+	d.last.Pkg = append(d.last.Pkg[:0], k.Pkg...)
+	d.hasLast = true
 	return nil
 }
 
+func (d *Decoder) orderRaw(id, typ, pkg []byte) error {
+	k := RawKey{ID: id, Type: typ, Pkg: pkg}
+	if d.hasLast && d.last.Compare(k) >= 0 {
+		return fmt.Errorf("line %d: %s is not after %s: the ledger is not sorted", d.line, k, d.last)
+	}
+	d.last.ID = append(d.last.ID[:0], id...)
+	d.last.Type = append(d.last.Type[:0], typ...)
+	d.last.Pkg = append(d.last.Pkg[:0], pkg...)
+	d.hasLast = true
+	return nil
+}
+
+// compareKey orders a raw key against a key without converting either.
+func (k RawKey) compareKey(o Key) int {
+	if c := compareBS(k.ID, o.ID); c != 0 {
+		return c
+	}
+	if c := compareBS(k.Type, o.Type); c != 0 {
+		return c
+	}
+	return compareBS(k.Pkg, o.Pkg)
+}
+
+func compareBS(b []byte, s string) int {
+	for i := 0; i < len(b) && i < len(s); i++ {
+		if b[i] != s[i] {
+			if b[i] < s[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	switch {
+	case len(b) < len(s):
+		return -1
+	case len(b) > len(s):
+		return 1
+	}
+	return 0
+}
+
+// RawKey is a Key whose parts are still bytes of a ledger line.
+type RawKey struct{ ID, Type, Pkg []byte }
+
+// Compare orders raw keys as Key.Compare orders keys.
+func (k RawKey) Compare(o RawKey) int {
+	if c := bytes.Compare(k.ID, o.ID); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(k.Type, o.Type); c != 0 {
+		return c
+	}
+	return bytes.Compare(k.Pkg, o.Pkg)
+}
+
+// String renders k as Key.String does.
+func (k RawKey) String() string { return string(k.ID) + " " + string(k.Type) + "/" + string(k.Pkg) }
+
 // LineKey reads the key of a ledger line in the layout Encode writes, and
 // the raw aliases array (nil when there is none), without decoding the
-// rest. ok is false for any line not in that exact layout, or holding an
+// rest; the key's bytes are the line's. ok is false for any line not in that exact layout, or holding an
 // escape in those fields: decode such a line instead.
-func LineKey(line []byte) (k Key, aliases []byte, ok bool) {
+func LineKey(line []byte) (k RawKey, aliases []byte, ok bool) {
 	rest, ok := bytes.CutPrefix(line, []byte(`{"id":"`))
 	if !ok {
-		return Key{}, nil, false
+		return RawKey{}, nil, false
 	}
 	id, rest, ok := plainString(rest)
 	if !ok {
-		return Key{}, nil, false
+		return RawKey{}, nil, false
 	}
 	if r, found := bytes.CutPrefix(rest, []byte(`,"aliases":[`)); found {
 		end := bytes.IndexByte(r, ']')
 		if end < 0 || bytes.IndexByte(r[:end], '\\') >= 0 {
-			return Key{}, nil, false
+			return RawKey{}, nil, false
 		}
 		aliases, rest = r[:end], r[end+1:]
 	}
 	rest, ok = bytes.CutPrefix(rest, []byte(`,"type":"`))
 	if !ok {
-		return Key{}, nil, false
+		return RawKey{}, nil, false
 	}
 	typ, rest, ok := plainString(rest)
 	if !ok {
-		return Key{}, nil, false
+		return RawKey{}, nil, false
 	}
 	rest, ok = bytes.CutPrefix(rest, []byte(`,"pkg":"`))
 	if !ok {
-		return Key{}, nil, false
+		return RawKey{}, nil, false
 	}
 	pkg, _, ok := plainString(rest)
 	if !ok || len(id) == 0 || len(typ) == 0 || len(pkg) == 0 || line[len(line)-1] != '}' {
-		return Key{}, nil, false
+		return RawKey{}, nil, false
 	}
-	return Key{ID: string(id), Type: string(typ), Pkg: string(pkg)}, aliases, true
+	return RawKey{ID: id, Type: typ, Pkg: pkg}, aliases, true
 }
 
 // plainString returns the string up to the next quote, refusing escapes.

@@ -39,7 +39,7 @@ func TestLineKey(t *testing.T) {
 		}
 		plain := !bytes.Contains(line, []byte(`\`))
 		switch {
-		case ok && k != f.Key():
+		case ok && k.String() != f.Key().String():
 			t.Errorf("LineKey %v, decoded %v, line %s", k, f.Key(), line)
 		case !ok && plain && !bytes.Contains(line, []byte(`]"`)):
 			t.Errorf("LineKey declined a plain line: %s", line)
