@@ -137,6 +137,7 @@ declare -A SIZE FINDINGS
 for m in "${mb[@]}"; do
 	f=$work/trivy-${m}MB.json
 	line=$("$bin" bench gen trivy --size "${m}MB" --seed 1 -o "$f")
+	sync # write the generated file back now, not while it is measured
 	SIZE[$m]=$(stat -c %s "$f")
 	FINDINGS[$m]=$(sed 's/.*findings=//' <<<"$line")
 	measure "scan ${m} MB (${FINDINGS[$m]} findings)" "$reps" fresh_repo -- "$bin" --repo "$work/repo" scan --from "$f" --image bench/app
@@ -170,6 +171,7 @@ echo "== diff: cvetrail diff OLD NEW --format json (10% new, 10% resolved, 10% c
 for n in "${findings[@]}"; do
 	d=$work/ledgers-$n
 	"$bin" bench gen ledgers --findings "$n" --new 0.1 --resolved 0.1 --changed 0.1 --seed 1 -o "$d" >/dev/null
+	sync
 	SIZE[l$n]=$(($(stat -c %s "$d/old.jsonl") + $(stat -c %s "$d/new.jsonl")))
 	r=$heavy_reps
 	[ "$n" = "${findings[2]}" ] && r=$reps
@@ -191,6 +193,7 @@ echo
 if [ $quick = 1 ]; then images=10 perimage=1000 days=3; else images=100 perimage=1000 days=10; fi
 echo "== diff --base HEAD~1 in a generated repository: $images images of $perimage findings, $days daily commits"
 "$bin" bench gen repo --images "$images" --days "$days" --findings "$perimage" --seed 1 -o "$work/history" >/dev/null
+sync
 measure "diff --base HEAD~1 ($((images * perimage)) findings)" "$reps" true -- "$bin" --repo "$work/history" diff --base HEAD~1 --format json
 rm -rf "$work/history"
 echo
@@ -201,6 +204,7 @@ rsize=1MB
 [ $quick = 0 ] || rsize=100KB
 echo "== daily run: cvetrail run --from-dir over $reports reports of $rsize (forge: none, merged locally)"
 "$bin" bench gen reports --count "$reports" --size "$rsize" --seed 1 -o "$rdir" >/dev/null
+sync
 rbytes=$(du -sb "$rdir" | cut -f1)
 fresh_config_repo() {
 	fresh_repo
