@@ -99,11 +99,6 @@ func (j *jsonWriter) str(s string) {
 	j.b = appendJSONString(j.b, s)
 }
 
-func (j *jsonWriter) strBytes(s []byte) {
-	j.value()
-	j.b = appendJSONString(j.b, string(s))
-}
-
 func (j *jsonWriter) int(n int) {
 	j.value()
 	j.b = strconv.AppendInt(j.b, int64(n), 10)

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,7 +35,7 @@ func buildCvetrail(t *testing.T) string {
 	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("no go binary on PATH to build cvetrail: %v", err)
 	}
 	out := filepath.Join(t.TempDir(), "cvetrail")
 	cmd := exec.Command(goBin, "build", "-o", out, "github.com/cvetrail/cvetrail/cmd/cvetrail")

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -117,8 +116,6 @@ func runRun(ctx context.Context, a *app, o *runOpts) error {
 func trailerValue(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
-
-var errAwaitingReview = errors.New("awaiting review")
 
 func fmtCount(n int, what string) string {
 	if n == 1 {

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -35,10 +34,7 @@ func runTests(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	fakeScanner = filepath.Join(dir, "fakescanner")
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		goBin = "go"
-	}
+	goBin := "go"
 	build := exec.Command(goBin, "build", "-o", fakeScanner, "./testdata/fakescanner")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "building the fake scanner: %v\n%s", err, out)

@@ -135,9 +135,12 @@ func putVulnerability(dbc db.Config, put func(func(*bolt.Tx) error) error, v vul
 	if v.CVSSVector != "" {
 		cvss[vulnerability.NVD] = types.CVSS{V3Vector: v.CVSSVector, V3Score: v.CVSSScore}
 	}
+	// Severity is deprecated in favour of VendorSeverity, but Trivy v0.74.0
+	// still falls back to it, and real databases still carry it.
 	vuln := types.Vulnerability{
-		Title:            v.Title,
-		Description:      v.Description,
+		Title:       v.Title,
+		Description: v.Description,
+		//lint:ignore SA1019 the fixture database mirrors what real ones hold
 		Severity:         v.Severity,
 		VendorSeverity:   vendorSeverity,
 		CVSS:             cvss,

@@ -289,7 +289,7 @@ func (r *run) reopen(ctx context.Context, closed *gh.PullRequest) (*gh.PullReque
 	err := r.c.do(ctx, fmt.Sprintf("reopening pull request #%d", closed.GetNumber()), scopePR, nil, func(ctx context.Context) (*gh.Response, error) {
 		var resp *gh.Response
 		var err error
-		pr, resp, err = r.c.rest.PullRequests.Edit(ctx, r.c.cfg.Owner, r.c.cfg.Repo, closed.GetNumber(), &gh.PullRequest{State: gh.Ptr("open")})
+		pr, resp, err = r.c.rest.PullRequests.Edit(ctx, r.c.cfg.Owner, r.c.cfg.Repo, closed.GetNumber(), &gh.PullRequest{State: new("open")})
 		return resp, err
 	})
 	if err != nil {
@@ -491,7 +491,7 @@ func (c *Client) Close(ctx context.Context, head, comment string) (bool, error) 
 			}
 		}
 		err := c.do(ctx, fmt.Sprintf("closing pull request #%d", n), scopePR, nil, func(ctx context.Context) (*gh.Response, error) {
-			_, resp, err := c.rest.PullRequests.Edit(ctx, c.cfg.Owner, c.cfg.Repo, n, &gh.PullRequest{State: gh.Ptr("closed")})
+			_, resp, err := c.rest.PullRequests.Edit(ctx, c.cfg.Owner, c.cfg.Repo, n, &gh.PullRequest{State: new("closed")})
 			return resp, err
 		})
 		if err != nil {

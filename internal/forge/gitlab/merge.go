@@ -64,6 +64,9 @@ func (c *Client) accept(ctx context.Context, mr *gl.BasicMergeRequest, req forge
 	}
 	op := fmt.Sprintf("merging merge request !%d", mr.IID)
 	if auto {
+		// merge_when_pipeline_succeeds is deprecated, but GitLab before
+		// 17.11 knows only it.
+		//lint:ignore SA1019 older GitLab servers need the deprecated parameter
 		opt.AutoMerge, opt.MergeWhenPipelineSucceeds = gl.Ptr(true), gl.Ptr(true)
 		op = fmt.Sprintf("setting auto-merge on merge request !%d", mr.IID)
 	}
