@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cvetrail/cvetrail/internal/fixtures"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,27 +30,8 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// fixturesDir finds ../shared/fixtures next to the repository, or
-// CVETRAIL_FIXTURES.
-func fixturesDir(t testing.TB) string {
-	if d := os.Getenv("CVETRAIL_FIXTURES"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(dir), "shared", "fixtures")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
+// fixturesDir is where the shared scanner fixtures are.
+var fixturesDir = fixtures.Dir
 
 // TestScripts runs the end-to-end scripts in testdata/script against real
 // git repositories.

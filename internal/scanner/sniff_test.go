@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	shared "github.com/cvetrail/cvetrail/internal/fixtures"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,28 +13,8 @@ import (
 	"testing"
 )
 
-// fixturesDir returns the directory of the shared scanner fixtures:
-// $CVETRAIL_FIXTURES, or ../shared/fixtures next to the module root.
-func fixturesDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("CVETRAIL_FIXTURES"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-}
+// fixturesDir is where the shared scanner fixtures are.
+var fixturesDir = shared.Dir
 
 func fixtures(t testing.TB, scanner string) []string {
 	t.Helper()

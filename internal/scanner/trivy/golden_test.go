@@ -3,6 +3,7 @@ package trivy
 import (
 	"bytes"
 	"flag"
+	"github.com/cvetrail/cvetrail/internal/fixtures"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,28 +16,8 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
 
-// fixturesDir returns the directory of the shared scanner fixtures:
-// $CVETRAIL_FIXTURES, or ../shared/fixtures next to the module root.
-func fixturesDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("CVETRAIL_FIXTURES"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "fixtures")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the package directory")
-		}
-		dir = parent
-	}
-}
+// fixturesDir is where the shared scanner fixtures are.
+var fixturesDir = fixtures.Dir
 
 // trivyFixtures returns the paths of the Trivy fixtures.
 func trivyFixtures(t testing.TB) []string {
