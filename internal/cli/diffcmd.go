@@ -211,9 +211,12 @@ func diffLedgerFiles(ctx context.Context, oldPath, newPath, newName string, dec 
 		name = newName
 	}
 	srcs[0].h.Image, srcs[1].h.Image = name, name
-	pair := newPairedLedgers(srcs[0], srcs[1], dec)
+	ctx, cancel := context.WithCancel(ctx)
+	pair := newPairedLedgers(ctx, srcs[0], srcs[1], dec)
 	c := diff.NewComparer(dec, p, now)
 	_, err = c.Add(name, pair.side(0), pair.side(1))
+	cancel()
+	pair.wait()
 	if err != nil {
 		for _, s := range srcs {
 			if s.err != nil {

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"strings"
 
@@ -15,8 +17,15 @@ import (
 // unchanged and can be neither expired nor escalated nor cover a decision:
 // it is checked for order and passed over undecoded. In a daily diff that
 // is most of the ledger. Every other line is decoded with every check.
+//
+// It is a pipeline of three goroutines: one reads and pairs the lines of
+// both ledgers, one decodes the lines the pairing keeps, and the caller's
+// compares the findings, taking them in the order the pairing put them.
 type pairedLedgers struct {
-	src     [2]*ledgerFileSource
+	src [2]*ledgerFileSource
+	ids map[string]bool // decision ids, upper case
+
+	// The pairing goroutine's state.
 	line    [2][]byte
 	key     [2]report.RawKey
 	aliases [2][]byte
@@ -24,20 +33,140 @@ type pairedLedgers struct {
 	held    [2]report.Finding
 	have    [2]bool // line[i] is read and not yet consumed
 	eof     [2]bool
-	queue   [2][]report.Finding
-	next    [2]int
-	ids     map[string]bool // decision ids, upper case
-	err     error
+	batch   *pairBatch
+
+	paired  chan *pairBatch // pairing → decoding
+	ready   chan *pairBatch // decoding → comparison
+	free    chan *pairBatch
+	stopped chan struct{}
+
+	// The comparison's state.
+	queue [2][]report.Finding
+	next  [2]int
+	done  bool
+	err   error
 }
 
-func newPairedLedgers(base, head *ledgerFileSource, dec *triage.File) *pairedLedgers {
-	p := &pairedLedgers{src: [2]*ledgerFileSource{base, head}, ids: map[string]bool{}}
+// pairBatch carries findings of both ledgers in merge order: undecoded
+// lines in arena until the decoding stage fills f.
+type pairBatch struct {
+	items []pairItem
+	arena []byte
+	err   error // after the items: what ended reading (io.EOF at the end)
+}
+
+type pairItem struct {
+	side    int
+	line    []byte // within the batch's arena; nil once decoded
+	n       int    // line number, for messages
+	f       report.Finding
+	decoded bool
+}
+
+const (
+	pairBatchItems = 2048
+	pairBatchBytes = 1 << 20
+)
+
+func newPairedLedgers(ctx context.Context, base, head *ledgerFileSource, dec *triage.File) *pairedLedgers {
+	p := &pairedLedgers{
+		src: [2]*ledgerFileSource{base, head}, ids: map[string]bool{},
+		paired: make(chan *pairBatch, 4), ready: make(chan *pairBatch, 4), free: make(chan *pairBatch, 10),
+		stopped: make(chan struct{}),
+	}
 	if dec != nil {
 		for _, d := range dec.Decisions {
 			p.ids[strings.ToUpper(d.ID)] = true
 		}
 	}
+	go p.pair(ctx)
+	go p.decode(ctx)
 	return p
+}
+
+// wait stops the pipeline's goroutines (ctx must be cancelled, or the
+// ledgers read to the end) and waits for them.
+func (p *pairedLedgers) wait() {
+	for range p.ready {
+	}
+	<-p.stopped
+}
+
+func (p *pairedLedgers) newBatch() *pairBatch {
+	select {
+	case b := <-p.free:
+		b.items, b.arena, b.err = b.items[:0], b.arena[:0], nil
+		return b
+	default:
+		return &pairBatch{items: make([]pairItem, 0, pairBatchItems), arena: make([]byte, 0, pairBatchBytes)}
+	}
+}
+
+// send passes the current batch on, and reports false when the comparison
+// stopped.
+func (p *pairedLedgers) send(ctx context.Context) bool {
+	select {
+	case p.paired <- p.batch:
+		p.batch = nil
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// pair is the first stage: read, key and pair the lines of both ledgers.
+func (p *pairedLedgers) pair(ctx context.Context) {
+	defer close(p.paired)
+	p.batch = p.newBatch()
+	for {
+		more, err := p.step()
+		if err == nil && !more {
+			err = io.EOF
+		}
+		if err != nil {
+			p.batch.err = err
+			p.send(ctx)
+			return
+		}
+		if len(p.batch.items) >= pairBatchItems || len(p.batch.arena) >= pairBatchBytes {
+			if !p.send(ctx) {
+				return
+			}
+			p.batch = p.newBatch()
+		}
+	}
+}
+
+// decode is the second stage: decode the lines the pairing kept.
+func (p *pairedLedgers) decode(ctx context.Context) {
+	defer close(p.stopped)
+	defer close(p.ready)
+	var ld [2]report.LineDecoder
+	for b := range p.paired {
+		for k := range b.items {
+			it := &b.items[k]
+			if it.decoded {
+				continue
+			}
+			if err := ld[it.side].Decode(it.line, &it.f); err != nil {
+				b.items, b.err = b.items[:k], p.src[it.side].fail(fmt.Errorf("line %d: %w", it.n, err))
+				break
+			}
+			it.line, it.decoded = nil, true
+		}
+		select {
+		case p.ready <- b:
+		case <-ctx.Done():
+			for range p.paired {
+			}
+			return
+		}
+		if b.err != nil {
+			for range p.paired {
+			}
+			return
+		}
+	}
 }
 
 // side returns the Source of one ledger: 0 the base, 1 the head.
@@ -50,20 +179,38 @@ type pairSide struct {
 
 func (s *pairSide) Header() report.Header { return s.p.src[s.i].h }
 
+// Next takes the next finding of this side, distributing the findings of
+// the batches it receives to both sides' queues.
 func (s *pairSide) Next(f *report.Finding) error {
 	p, i := s.p, s.i
 	for p.next[i] >= len(p.queue[i]) {
 		if p.err != nil {
 			return p.err
 		}
-		p.queue[i], p.next[i] = p.queue[i][:0], 0
-		more, err := p.step()
-		if err != nil {
-			p.err = err
-			return err
-		}
-		if !more && len(p.queue[i]) == 0 {
+		if p.done {
 			return io.EOF
+		}
+		if len(p.queue[i]) > 0 {
+			p.queue[i], p.next[i] = p.queue[i][:0], 0
+		}
+		b, ok := <-p.ready
+		if !ok {
+			return context.Canceled
+		}
+		for k := range b.items {
+			it := &b.items[k]
+			p.queue[it.side] = append(p.queue[it.side], it.f)
+			it.f = report.Finding{}
+		}
+		switch {
+		case b.err == io.EOF:
+			p.done = true
+		case b.err != nil:
+			p.err = b.err
+		}
+		select {
+		case p.free <- b:
+		default:
 		}
 	}
 	*f = p.queue[i][p.next[i]]
@@ -91,7 +238,7 @@ func (p *pairedLedgers) fill(i int) error {
 		p.key[i], p.aliases[i] = k, aliases
 		return nil
 	}
-	// Not in the plain layout: decode it to learn its key.
+	// Not in the plain layout: decode it here to learn its key.
 	if err := s.d.DecodeRaw(line, &p.held[i]); err != nil {
 		return s.fail(err)
 	}
@@ -101,15 +248,23 @@ func (p *pairedLedgers) fill(i int) error {
 	return nil
 }
 
-// emit decodes the current line of side i, if it is not yet, and queues it.
+// emit passes the current line of side i on, to be decoded.
 func (p *pairedLedgers) emit(i int) error {
-	if !p.decoded[i] {
-		if err := p.src[i].d.DecodeRaw(p.line[i], &p.held[i]); err != nil {
+	it := pairItem{side: i, n: p.src[i].d.Line()}
+	if p.decoded[i] {
+		it.f, it.decoded = p.held[i], true
+		p.held[i] = report.Finding{}
+	} else {
+		if err := p.src[i].d.Skip(p.key[i]); err != nil { // the order check
 			return p.src[i].fail(err)
 		}
+		b := p.batch
+		start := len(b.arena)
+		b.arena = append(b.arena, p.line[i]...)
+		it.line = b.arena[start:len(b.arena):len(b.arena)]
 	}
-	p.queue[i] = append(p.queue[i], p.held[i])
-	p.held[i], p.have[i], p.decoded[i] = report.Finding{}, false, false
+	p.batch.items = append(p.batch.items, it)
+	p.have[i], p.decoded[i] = false, false
 	return nil
 }
 

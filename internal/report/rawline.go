@@ -13,21 +13,38 @@ func (d *Decoder) NextRaw() ([]byte, error) { return d.readLine() }
 
 // DecodeRaw decodes a line returned by NextRaw with every check of Next.
 func (d *Decoder) DecodeRaw(line []byte, f *Finding) error {
-	if !d.fast.decode(line, f) {
+	if err := d.fast.Decode(line, f); err != nil {
+		return fmt.Errorf("line %d: %w", d.line, err)
+	}
+	return d.order(f.Key())
+}
+
+// A LineDecoder decodes single finding lines of a ledger with every check
+// but the ledger's order, which belongs to the Decoder that read them (see
+// Skip), so that lines read in one goroutine can be decoded in another.
+// The zero value is ready; it is not safe for concurrent use.
+type LineDecoder struct{ fast fastDecoder }
+
+// Decode decodes one finding line.
+func (ld *LineDecoder) Decode(line []byte, f *Finding) error { return ld.fast.Decode(line, f) }
+
+// Decode decodes one finding line with every check but the order.
+func (p *fastDecoder) Decode(line []byte, f *Finding) error {
+	if !p.decode(line, f) {
 		*f = Finding{}
 		if err := strictUnmarshal(line, f); err != nil {
-			return fmt.Errorf("line %d: %w", d.line, err)
+			return err
 		}
 	}
 	switch {
 	case f.ID == "":
-		return fmt.Errorf("line %d: finding without id", d.line)
+		return fmt.Errorf("finding without id")
 	case f.Type == "" || f.Pkg == "":
-		return fmt.Errorf("line %d: %s: finding without type or package", d.line, f.ID)
+		return fmt.Errorf("%s: finding without type or package", f.ID)
 	case !f.FixState.Valid():
-		return fmt.Errorf("line %d: %s: unknown fixState %q", d.line, f.ID, f.FixState)
+		return fmt.Errorf("%s: unknown fixState %q", f.ID, f.FixState)
 	}
-	return d.order(f.Key())
+	return nil
 }
 
 // Skip accepts a line returned by NextRaw without decoding it, given its
