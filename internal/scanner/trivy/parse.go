@@ -256,9 +256,11 @@ func (p *parser) reportObject() error {
 	return nil
 }
 
-// metadata reads the report's Metadata, keeping the OS.
-func (p *parser) metadata(w *where) error {
-	ok, err := p.open(w, "Metadata", '{')
+// members reads the object named what (null reads as an object without
+// members), calling fn with each member's name; fn must read the member's
+// value, p.skip() for a member it does not want.
+func (p *parser) members(w *where, what string, fn func(name []byte) error) error {
+	ok, err := p.open(w, what, '{')
 	if err != nil || !ok {
 		return err
 	}
@@ -267,62 +269,43 @@ func (p *parser) metadata(w *where) error {
 		if err != nil || name == nil {
 			return err
 		}
-		if string(name) != "OS" {
-			if err := p.skip(); err != nil {
-				return err
-			}
-			continue
-		}
-		ok, err := p.open(w, "Metadata.OS", '{')
-		if err != nil {
+		if err := fn(name); err != nil {
 			return err
-		}
-		for first := true; ok; {
-			name, err := p.next(&first)
-			if err != nil {
-				return err
-			}
-			switch {
-			case name == nil:
-				ok = false
-			case string(name) == "Family":
-				if p.osFamily, err = p.istr(w, "Metadata.OS.Family"); err != nil {
-					return err
-				}
-			case string(name) == "Name":
-				if p.osName, err = p.istr(w, "Metadata.OS.Name"); err != nil {
-					return err
-				}
-			default:
-				if err := p.skip(); err != nil {
-					return err
-				}
-			}
 		}
 	}
 }
 
+// metadata reads the report's Metadata, keeping the OS.
+func (p *parser) metadata(w *where) error {
+	return p.members(w, "Metadata", func(name []byte) error {
+		if string(name) != "OS" {
+			return p.skip()
+		}
+		return p.members(w, "Metadata.OS", func(name []byte) error {
+			var err error
+			switch string(name) {
+			case "Family":
+				p.osFamily, err = p.istr(w, "Metadata.OS.Family")
+			case "Name":
+				p.osName, err = p.istr(w, "Metadata.OS.Name")
+			default:
+				err = p.skip()
+			}
+			return err
+		})
+	})
+}
+
 // trivyInfo reads the report's Trivy object, keeping the version.
 func (p *parser) trivyInfo(w *where) error {
-	ok, err := p.open(w, "Trivy", '{')
-	if err != nil || !ok {
+	return p.members(w, "Trivy", func(name []byte) error {
+		if string(name) != "Version" {
+			return p.skip()
+		}
+		var err error
+		p.rep.Scan.ScannerVersion, err = p.str(w, "Trivy.Version")
 		return err
-	}
-	for first := true; ; {
-		name, err := p.next(&first)
-		if err != nil || name == nil {
-			return err
-		}
-		if string(name) == "Version" {
-			if p.rep.Scan.ScannerVersion, err = p.str(w, "Trivy.Version"); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := p.skip(); err != nil {
-			return err
-		}
-	}
+	})
 }
 
 // Keys that mark an object of a top-level array as a result or as a

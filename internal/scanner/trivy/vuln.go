@@ -104,27 +104,16 @@ func isDate(b []byte) bool {
 // pkgIdentifier reads a PkgIdentifier object, keeping the type of its
 // package URL.
 func (p *parser) pkgIdentifier(w *where) error {
-	ok, err := p.open(w, "PkgIdentifier", '{')
-	if err != nil || !ok {
-		return err
-	}
-	for first := true; ; {
-		name, err := p.next(&first)
-		if err != nil || name == nil {
-			return err
-		}
+	return p.members(w, "PkgIdentifier", func(name []byte) error {
 		if string(name) != "PURL" {
-			if err := p.skip(); err != nil {
-				return err
-			}
-			continue
+			return p.skip()
 		}
 		b, _, err := p.bytes(w, "PkgIdentifier.PURL")
-		if err != nil {
-			return err
+		if err == nil {
+			p.v.purlType = p.purlType(b)
 		}
-		p.v.purlType = p.purlType(b)
-	}
+		return err
+	})
 }
 
 // purlType returns the type of package URL b ("pkg:deb/debian/bash@5.0"
