@@ -89,26 +89,7 @@ func (r *Report) Normalize() {
 	for i := range r.Findings {
 		r.normalizeFinding(&r.Findings[i])
 	}
-	// Group by package, then merge findings within a package that share an
-	// id or alias. Sorting by (type, pkg) first keeps this linear after the
-	// sort.
-	slices.SortFunc(r.Findings, func(a, b Finding) int {
-		if c := strings.Compare(a.Type, b.Type); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Pkg, b.Pkg)
-	})
-	out := r.Findings[:0]
-	for start := 0; start < len(r.Findings); {
-		end := start + 1
-		for end < len(r.Findings) && r.Findings[end].Type == r.Findings[start].Type && r.Findings[end].Pkg == r.Findings[start].Pkg {
-			end++
-		}
-		out = append(out, mergeGroup(r.Findings[start:end])...)
-		start = end
-	}
-	r.Findings = out
-	slices.SortFunc(r.Findings, compareFindings)
+	r.Findings = mergeAndSort(r.Findings)
 	if r.SchemaVersion == 0 {
 		r.SchemaVersion = SchemaVersion
 	}
@@ -206,6 +187,86 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// mergeAndSort merges the findings of each package that share an id or
+// alias and returns them sorted by key, in a new slice. It sorts pointers,
+// not the findings themselves, which are large: the findings are copied
+// once, into their final place.
+func mergeAndSort(fs []Finding) []Finding {
+	if len(fs) == 0 {
+		return fs
+	}
+	ps := make([]*Finding, len(fs))
+	for i := range fs {
+		ps[i] = &fs[i]
+	}
+	// Group by package; within a package, by id, so that findings with
+	// the same id are next to each other.
+	slices.SortFunc(ps, func(a, b *Finding) int {
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Pkg, b.Pkg); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	out := ps[:0] // never longer than what has been read of ps
+	for start := 0; start < len(ps); {
+		end := start + 1
+		for end < len(ps) && ps[end].Type == ps[start].Type && ps[end].Pkg == ps[start].Pkg {
+			end++
+		}
+		g := ps[start:end]
+		start = end
+		if distinctIDs(g) {
+			out = append(out, g...)
+			continue
+		}
+		group := make([]Finding, len(g))
+		for i, f := range g {
+			group[i] = *f
+		}
+		m := mergeGroup(group)
+		for i := range m {
+			out = append(out, &m[i])
+		}
+	}
+	slices.SortFunc(out, func(a, b *Finding) int { return a.Key().Compare(b.Key()) })
+	sorted := make([]Finding, len(out))
+	for i, p := range out {
+		sorted[i] = *p
+	}
+	return sorted
+}
+
+// distinctIDs reports whether no two findings of g, which are sorted by id,
+// share an id or alias, so that there is nothing to merge.
+func distinctIDs(g []*Finding) bool {
+	if len(g) == 1 {
+		return true
+	}
+	aliases := false
+	for i, f := range g {
+		if i > 0 && f.ID == g[i-1].ID {
+			return false
+		}
+		aliases = aliases || len(f.Aliases) > 0
+	}
+	if !aliases {
+		return true
+	}
+	seen := make(map[string]bool, 2*len(g))
+	for _, f := range g {
+		for _, id := range f.IDs() {
+			if seen[id] {
+				return false
+			}
+			seen[id] = true
+		}
+	}
+	return true
 }
 
 // mergeGroup merges findings of one package that share an id or alias.

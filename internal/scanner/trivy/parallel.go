@@ -108,7 +108,8 @@ func (pl *pipeline) run() {
 
 // readBatch reads the objects of b as a worker.
 func (p *parser) readBatch(b *batch) {
-	p.rep.Findings, p.meta, p.warnLog = b.findings[:0], b.meta[:0], b.warnings[:0]
+	p.rep.Findings = make([]report.Finding, 0, len(b.objs))
+	p.meta, p.warnLog = b.meta[:0], b.warnings[:0]
 	defer func() {
 		b.findings, b.meta, b.warnings = p.rep.Findings, p.meta, p.warnLog
 		p.rep.Findings, p.meta, p.warnLog = nil, nil, nil
@@ -250,15 +251,38 @@ func (p *parser) merge(n int) error {
 			pl.err = b.err
 			break
 		}
-		p.rep.Findings = append(p.rep.Findings, b.findings...)
+		if len(p.rep.Findings) > 0 {
+			p.done = append(p.done, p.rep.Findings)
+			p.ndone += len(p.rep.Findings)
+			p.rep.Findings = nil
+		}
+		p.done = append(p.done, b.findings)
+		p.ndone += len(b.findings)
+		b.findings = nil // the report holds them now
 		p.meta = append(p.meta, b.meta...)
 		for _, w := range b.warnings {
 			p.warn(w.kind, w.msg)
 		}
-		clear(b.findings) // let go of what the report now holds
 		pl.spare = append(pl.spare, b)
 	}
 	return pl.err
+}
+
+// found returns the number of findings read so far.
+func (p *parser) found() int { return p.ndone + len(p.rep.Findings) }
+
+// join makes the findings merged from batches and those read since one
+// slice, rep.Findings, with one copy.
+func (p *parser) join() {
+	if len(p.done) == 0 {
+		return
+	}
+	all := make([]report.Finding, 0, p.found())
+	for _, c := range p.done {
+		all = append(all, c...)
+	}
+	p.rep.Findings = append(all, p.rep.Findings...)
+	p.done, p.ndone = nil, 0
 }
 
 // objectEnd returns the length of the object or array that starts at pos,

@@ -46,6 +46,7 @@ func Parse(r io.Reader, opts Options) (*report.Report, error) {
 	if err != nil {
 		return nil, p.context(err)
 	}
+	p.join()
 	if err := p.finish(); err != nil {
 		return nil, err
 	}
@@ -75,7 +76,7 @@ type parser struct {
 	cur  *where            // what is being read, for syntax errors
 
 	v       rawVuln     // the vulnerability being read
-	meta    []findMeta  // parallel to rep.Findings
+	meta    []findMeta  // parallel to the findings: done, then rep.Findings
 	results []resultRec // the results read, in input order
 	format  string
 
@@ -91,6 +92,13 @@ type parser struct {
 	cvssSlab []report.CVSS
 
 	cvssNames map[string]*[7]string // see cvssFields
+
+	// Findings merged from the workers' batches, in input order, before
+	// rep.Findings: appending every batch to one growing slice would copy
+	// the findings read so far again at each growth. join makes them one
+	// slice at the end.
+	done  [][]report.Finding
+	ndone int // the findings in done
 
 	pipe    *pipeline // the workers, once started
 	collect bool      // a worker: warnings go to warnLog
@@ -112,7 +120,7 @@ type resultRec struct {
 	index              int // 1-based
 	off                int64
 	target, class, typ string
-	start, end         int // its findings, rep.Findings[start:end]
+	start, end         int // its findings, rep.Findings[start:end] once joined
 }
 
 // document reads the top-level value.
@@ -434,7 +442,7 @@ func (p *parser) result() error {
 // name first of its first member.
 func (p *parser) resultBody(off int64, first string) error {
 	p.resultCount++
-	res := resultRec{index: p.resultCount, off: off, start: len(p.rep.Findings)}
+	res := resultRec{index: p.resultCount, off: off, start: p.found()}
 	w := &where{result: res.index}
 	p.cur = w
 	var name []byte
@@ -476,7 +484,7 @@ func (p *parser) resultBody(off int64, first string) error {
 		}
 		name = nil
 	}
-	res.end = len(p.rep.Findings)
+	res.end = p.found()
 	p.results = append(p.results, res)
 	return nil
 }
