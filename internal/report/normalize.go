@@ -86,22 +86,39 @@ func (r *Report) Validate() error {
 // into one, lists are sorted and deduplicated, over-long text is cut (with a
 // warning), and findings are sorted by key. Normalize is idempotent.
 func (r *Report) Normalize() {
-	for i := range r.Findings {
-		r.normalizeFinding(&r.Findings[i])
-	}
+	r.Warnings = append(r.Warnings, normalizeFindings(r.Findings)...)
 	r.Findings = mergeAndSort(r.Findings)
 	if r.SchemaVersion == 0 {
 		r.SchemaVersion = SchemaVersion
 	}
 }
 
-func (r *Report) normalizeFinding(f *Finding) {
+// normalizeFindings puts each finding of fs in canonical form and returns
+// the warnings about what was cut, in the order of fs. A large report is
+// done on all cores, each taking a run of findings.
+func normalizeFindings(fs []Finding) []string {
+	parts := split(len(fs))
+	warns := make([][]string, len(parts))
+	parallel(parts, func(i, lo, hi int) {
+		c := &cutter{}
+		for j := lo; j < hi; j++ {
+			c.normalizeFinding(&fs[j])
+		}
+		warns[i] = c.warnings
+	})
+	return slices.Concat(warns...)
+}
+
+// cutter cuts over-long fields of findings and keeps warnings about it.
+type cutter struct{ warnings []string }
+
+func (r *cutter) normalizeFinding(f *Finding) {
 	f.ID = r.cut(f, "id", strings.TrimSpace(f.ID), MaxField)
 	f.Type = strings.ToLower(strings.TrimSpace(f.Type))
 	// Canonicalized again after a cut, which can leave a trailing
 	// separator that canonicalization drops.
 	f.Pkg = CanonicalPkg(f.Type, r.cut(f, "package name", CanonicalPkg(f.Type, f.Pkg), MaxField))
-	f.Title = r.cut(f, "title", strings.Join(strings.Fields(f.Title), " "), MaxTitle)
+	f.Title = r.cut(f, "title", collapseSpace(f.Title), MaxTitle)
 	f.URL = r.cut(f, "url", strings.TrimSpace(f.URL), MaxField)
 	for i, v := range f.Versions {
 		f.Versions[i] = r.cut(f, "version", v, MaxField)
@@ -147,7 +164,7 @@ func (r *Report) normalizeFinding(f *Finding) {
 
 // cut shortens s to at most n bytes at a character boundary, recording a
 // warning when it does.
-func (r *Report) cut(f *Finding, what, s string, n int) string {
+func (r *cutter) cut(f *Finding, what, s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
@@ -159,7 +176,21 @@ func (r *Report) cut(f *Finding, what, s string, n int) string {
 	// A cut that ends in white space would be trimmed by the next
 	// Normalize; trim it now so that Normalize stays idempotent.
 	s = strings.TrimRightFunc(s, unicode.IsSpace)
-	r.Warnings = append(r.Warnings, fmt.Sprintf("%s in %s: %s truncated from %d to %d bytes", clipName(firstNonEmpty(f.ID, "?")), clipName(firstNonEmpty(f.Pkg, "?")), what, orig, len(s)))
+	r.warnings = append(r.warnings, fmt.Sprintf("%s in %s: %s truncated from %d to %d bytes", clipName(firstNonEmpty(f.ID, "?")), clipName(firstNonEmpty(f.Pkg, "?")), what, orig, len(s)))
+	return s
+}
+
+// collapseSpace trims s and turns each run of white space in it into one
+// space, as strings.Join(strings.Fields(s), " ") does, without copying a
+// string that is already so, as nearly every title is.
+func collapseSpace(s string) string {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf, c == '\t', c == '\n', c == '\v', c == '\f', c == '\r',
+			c == ' ' && (i == 0 || i == len(s)-1 || s[i-1] == ' '):
+			return strings.Join(strings.Fields(s), " ")
+		}
+	}
 	return s
 }
 
@@ -203,7 +234,7 @@ func mergeAndSort(fs []Finding) []Finding {
 	}
 	// Group by package; within a package, by id, so that findings with
 	// the same id are next to each other.
-	slices.SortFunc(ps, func(a, b *Finding) int {
+	ps = sortPointers(ps, func(a, b *Finding) int {
 		if c := strings.Compare(a.Type, b.Type); c != 0 {
 			return c
 		}
@@ -233,11 +264,13 @@ func mergeAndSort(fs []Finding) []Finding {
 			out = append(out, &m[i])
 		}
 	}
-	slices.SortFunc(out, func(a, b *Finding) int { return a.Key().Compare(b.Key()) })
+	out = sortPointers(out, func(a, b *Finding) int { return a.Key().Compare(b.Key()) })
 	sorted := make([]Finding, len(out))
-	for i, p := range out {
-		sorted[i] = *p
-	}
+	parallel(split(len(out)), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			sorted[i] = *out[i]
+		}
+	})
 	return sorted
 }
 
@@ -300,9 +333,11 @@ func mergeGroup(g []Finding) []Finding {
 		}
 	}
 	merged := make(map[int]*Finding)
+	members := make(map[int]int)
 	var order []int
 	for i := range g {
 		root := find(i)
+		members[root]++
 		if m, ok := merged[root]; ok {
 			mergeInto(m, &g[i])
 			continue
@@ -314,6 +349,12 @@ func mergeGroup(g []Finding) []Finding {
 	out := make([]Finding, 0, len(order))
 	for _, root := range order {
 		f := merged[root]
+		if members[root] == 1 {
+			// Merged with nothing: its id stays the one CanonicalID
+			// chose, whatever else the package has.
+			out = append(out, *f)
+			continue
+		}
 		all := sortedSet(f.IDs())
 		f.ID = CanonicalID(minString(all), all)
 		f.Aliases = slices.DeleteFunc(all, func(a string) bool { return a == f.ID })

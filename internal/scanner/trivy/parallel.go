@@ -278,10 +278,15 @@ func (p *parser) join() {
 		return
 	}
 	all := make([]report.Finding, 0, p.found())
-	for _, c := range p.done {
-		all = append(all, c...)
+	// One finding at a time: copying a whole chunk is one runtime call
+	// that the garbage collector cannot preempt, and a collection starting
+	// now would spin waiting for this goroutine through all of them.
+	for _, c := range append(p.done, p.rep.Findings) {
+		for i := range c {
+			all = append(all, c[i])
+		}
 	}
-	p.rep.Findings = append(all, p.rep.Findings...)
+	p.rep.Findings = all
 	p.done, p.ndone = nil, 0
 }
 

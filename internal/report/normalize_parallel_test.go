@@ -1,0 +1,177 @@
+package report
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// referenceNormalize is Normalize written plainly: every finding one after
+// the other, findings sorted as values, every package group merged by
+// mergeGroup. Normalize must give exactly what it gives.
+func referenceNormalize(r *Report) {
+	c := &cutter{}
+	for i := range r.Findings {
+		f := &r.Findings[i]
+		f.Title = strings.Join(strings.Fields(f.Title), " ")
+		c.normalizeFinding(f)
+	}
+	r.Warnings = append(r.Warnings, c.warnings...)
+	slices.SortFunc(r.Findings, func(a, b Finding) int {
+		if c := strings.Compare(a.Type, b.Type); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Pkg, b.Pkg)
+	})
+	var out []Finding
+	for start := 0; start < len(r.Findings); {
+		end := start + 1
+		for end < len(r.Findings) && r.Findings[end].Type == r.Findings[start].Type && r.Findings[end].Pkg == r.Findings[start].Pkg {
+			end++
+		}
+		out = append(out, mergeGroup(slices.Clone(r.Findings[start:end]))...)
+		start = end
+	}
+	slices.SortFunc(out, compareFindings)
+	r.Findings = out
+	if r.SchemaVersion == 0 {
+		r.SchemaVersion = SchemaVersion
+	}
+}
+
+// randomFindings makes n findings over few packages and ids, so that many
+// share an id or alias and are merged, with titles in need of collapsing
+// and some over-long fields.
+func randomFindings(rng *rand.Rand, n int) []Finding {
+	pkgs := []string{"openssl", "libxml2", "Django", "django", "lodash", "zlib", "curl"}
+	types := []string{"deb", "pypi", "npm", "DEB"}
+	titles := []string{"", "plain title", " leading", "trailing ", "two  spaces", "tab\there", "nbsp\u00a0inside", "é accent", "line\nbreak", "x"}
+	fs := make([]Finding, n)
+	for i := range fs {
+		f := &fs[i]
+		f.ID = fmt.Sprintf("CVE-2024-%d", rng.IntN(n/4+1))
+		if rng.IntN(5) == 0 {
+			f.ID = fmt.Sprintf("GHSA-%04d", rng.IntN(n/4+1))
+		}
+		if rng.IntN(4) == 0 {
+			f.Aliases = []string{fmt.Sprintf("GHSA-%04d", rng.IntN(n/4+1))}
+			if rng.IntN(2) == 0 {
+				f.Aliases = append(f.Aliases, fmt.Sprintf("CVE-2024-%d", rng.IntN(n/4+1)))
+			}
+		}
+		f.Type = types[rng.IntN(len(types))]
+		f.Pkg = pkgs[rng.IntN(len(pkgs))]
+		f.Versions = []string{fmt.Sprintf("1.%d", rng.IntN(3))}
+		if rng.IntN(2) == 0 {
+			f.Fixed = []string{fmt.Sprintf("1.%d", 3+rng.IntN(3))}
+		}
+		f.Paths = []string{fmt.Sprintf("/app/%d", rng.IntN(3))}
+		f.Severity = Severity(rng.IntN(6))
+		f.Title = titles[rng.IntN(len(titles))]
+		if rng.IntN(50) == 0 {
+			f.Title = strings.Repeat("long ", 200)
+		}
+		if rng.IntN(3) == 0 {
+			f.CVSS = &CVSS{Score: float64(rng.IntN(100)) / 10, Source: "nvd"}
+		}
+		f.Published = "2024-01-02T00:00:00Z"
+	}
+	return fs
+}
+
+func TestNormalizeMatchesReference(t *testing.T) {
+	defer func(n int) { parallelMin = n }(parallelMin)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3, 4} {
+		runtime.GOMAXPROCS(procs)
+		for _, min := range []int{1, 1 << 30} {
+			parallelMin = min
+			for seed := range uint64(20) {
+				rng := rand.New(rand.NewPCG(seed, uint64(procs)))
+				n := 1 + rng.IntN(400)
+				fs := randomFindings(rng, n)
+				got := &Report{Findings: slices.Clone(fs)}
+				want := &Report{Findings: cloneFindings(fs)}
+				got.Findings = cloneFindings(fs)
+				got.Normalize()
+				referenceNormalize(want)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("GOMAXPROCS %d, parallelMin %d, seed %d, %d findings: Normalize differs from the reference (-want +got):\n%s", procs, min, seed, n, diff)
+				}
+				again := &Report{Findings: cloneFindings(got.Findings), Header: got.Header}
+				again.Normalize()
+				if diff := cmp.Diff(got.Findings, again.Findings); diff != "" {
+					t.Fatalf("seed %d: Normalize is not idempotent:\n%s", seed, diff)
+				}
+			}
+		}
+	}
+}
+
+// cloneFindings copies fs deeply, so that normalizing one copy leaves the
+// other as it was.
+func cloneFindings(fs []Finding) []Finding {
+	out := slices.Clone(fs)
+	for i := range out {
+		f := &out[i]
+		f.Aliases, f.Versions, f.Paths, f.Fixed = slices.Clone(f.Aliases), slices.Clone(f.Versions), slices.Clone(f.Paths), slices.Clone(f.Fixed)
+		if f.CVSS != nil {
+			c := *f.CVSS
+			f.CVSS = &c
+		}
+	}
+	return out
+}
+
+func TestSortPointers(t *testing.T) {
+	defer func(n int) { parallelMin = n }(parallelMin)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	parallelMin = 1
+	cmpID := func(a, b *Finding) int { return strings.Compare(a.ID, b.ID) }
+	for _, procs := range []int{1, 2, 3, 5, 8} {
+		runtime.GOMAXPROCS(procs)
+		for _, n := range []int{1, 2, 3, 7, 100, 1001} {
+			fs := make([]Finding, n)
+			ps := make([]*Finding, n)
+			rng := rand.New(rand.NewPCG(uint64(n), uint64(procs)))
+			for i := range fs {
+				fs[i].ID = fmt.Sprint(rng.IntN(n))
+				ps[i] = &fs[i]
+			}
+			got := sortPointers(slices.Clone(ps), cmpID)
+			want := slices.Clone(ps)
+			slices.SortStableFunc(want, cmpID)
+			if len(got) != n {
+				t.Fatalf("GOMAXPROCS %d, %d items: got %d back", procs, n, len(got))
+			}
+			for i := range got {
+				if got[i].ID != want[i].ID {
+					t.Fatalf("GOMAXPROCS %d, %d items: item %d is %q, want %q", procs, n, i, got[i].ID, want[i].ID)
+				}
+			}
+			seen := map[*Finding]bool{}
+			for _, p := range got {
+				seen[p] = true
+			}
+			if len(seen) != n {
+				t.Fatalf("GOMAXPROCS %d, %d items: %d distinct pointers back", procs, n, len(seen))
+			}
+		}
+	}
+}
+
+func FuzzCollapseSpace(f *testing.F) {
+	for _, s := range []string{"", " ", "a b", " a", "a ", "a  b", "a\tb", "\u00a0a", "a\u2003b", "é", "a\u0085b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := collapseSpace(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Fatalf("collapseSpace(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
