@@ -39,20 +39,60 @@ func Encode(w io.Writer, r *Report) error {
 	if err := enc.Encode(&h); err != nil {
 		return fmt.Errorf("encoding header: %w", err)
 	}
-	line := make([]byte, 0, 1024)
-	for i := range r.Findings {
-		if i > 0 && compareFindings(r.Findings[i-1], r.Findings[i]) >= 0 {
-			return fmt.Errorf("encoding finding %d: %s is not after %s (report not normalized)", i+1, r.Findings[i].Key(), r.Findings[i-1].Key())
-		}
-		var err error
-		if line, err = appendFinding(line[:0], &r.Findings[i]); err != nil {
-			return fmt.Errorf("encoding finding %s: %w", r.Findings[i].Key(), err)
-		}
-		if _, err := bw.Write(line); err != nil {
+	if len(r.Findings) < parallelMin {
+		b, err := encodeRun(nil, r.Findings, 0, len(r.Findings))
+		if err != nil {
 			return err
+		}
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	// A large report is encoded on all cores, a round of runs at a time,
+	// each run into its own buffer, written in order: the memory held is a
+	// few runs' text, not the ledger's.
+	workers := cores()
+	bufs := make([][]byte, workers)
+	errs := make([]error, workers)
+	for start := 0; start < len(r.Findings); start += workers * encodeRun1 {
+		bounds := make([]int, 0, workers+1)
+		for lo := start; lo < len(r.Findings) && len(bounds) < workers; lo += encodeRun1 {
+			bounds = append(bounds, lo)
+		}
+		bounds = append(bounds, min(start+workers*encodeRun1, len(r.Findings)))
+		parallel(bounds, func(i, lo, hi int) {
+			bufs[i], errs[i] = encodeRun(bufs[i][:0], r.Findings, lo, hi)
+		})
+		for i := range len(bounds) - 1 {
+			if errs[i] != nil {
+				return errs[i]
+			}
+			if _, err := bw.Write(bufs[i]); err != nil {
+				return err
+			}
 		}
 	}
 	return bw.Flush()
+}
+
+// encodeRun1 is the number of findings in a run that Encode hands to one
+// core: a few megabytes of text.
+const encodeRun1 = 4096
+
+// encodeRun appends the lines of fs[lo:hi] to b, checking that each is
+// after the one before it (fs[lo-1] too).
+func encodeRun(b []byte, fs []Finding, lo, hi int) ([]byte, error) {
+	for i := lo; i < hi; i++ {
+		if i > 0 && compareFindings(fs[i-1], fs[i]) >= 0 {
+			return b, fmt.Errorf("encoding finding %d: %s is not after %s (report not normalized)", i+1, fs[i].Key(), fs[i-1].Key())
+		}
+		var err error
+		if b, err = appendFinding(b, &fs[i]); err != nil {
+			return b, fmt.Errorf("encoding finding %s: %w", fs[i].Key(), err)
+		}
+	}
+	return b, nil
 }
 
 // appendFinding appends the ledger line of f, newline included.

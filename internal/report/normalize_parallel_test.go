@@ -143,7 +143,7 @@ func TestSortPointers(t *testing.T) {
 				fs[i].ID = fmt.Sprint(rng.IntN(n))
 				ps[i] = &fs[i]
 			}
-			got := sortPointers(slices.Clone(ps), cmpID)
+			got := sortParallel(slices.Clone(ps), cmpID)
 			want := slices.Clone(ps)
 			slices.SortStableFunc(want, cmpID)
 			if len(got) != n {
@@ -174,4 +174,48 @@ func FuzzCollapseSpace(f *testing.F) {
 			t.Fatalf("collapseSpace(%q) = %q, want %q", s, got, want)
 		}
 	})
+}
+
+// TestEncodeParallel checks that a report encoded on several cores, in
+// rounds of runs, is byte for byte the one encoded on one, and that a
+// finding out of order is reported the same way, as the first one.
+func TestEncodeParallel(t *testing.T) {
+	defer func(n int) { parallelMin = n }(parallelMin)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	rng := rand.New(rand.NewPCG(7, 7))
+	r := &Report{Header: Header{Image: "app"}, Findings: randomFindings(rng, 3*encodeRun1+17)}
+	for i := range r.Findings {
+		r.Findings[i].ID = fmt.Sprintf("CVE-2024-%06d", i) // all distinct
+	}
+	r.Normalize()
+	encode := func(r *Report) (string, error) {
+		var b strings.Builder
+		err := Encode(&b, r)
+		return b.String(), err
+	}
+	parallelMin = 1 << 30
+	want, err := encode(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := &Report{Header: r.Header, Findings: slices.Clone(r.Findings)}
+	bad.Findings[encodeRun1+5], bad.Findings[2*encodeRun1+9] = bad.Findings[2*encodeRun1+9], bad.Findings[encodeRun1+5]
+	_, wantErr := encode(bad)
+	if wantErr == nil {
+		t.Fatal("no error for findings out of order")
+	}
+	parallelMin = 1
+	for _, procs := range []int{1, 2, 3, 8} {
+		runtime.GOMAXPROCS(procs)
+		got, err := encode(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Fatalf("GOMAXPROCS %d: the ledger differs from the one encoded on one core (%d bytes, want %d)", procs, len(got), len(want))
+		}
+		if _, err := encode(bad); err == nil || err.Error() != wantErr.Error() {
+			t.Fatalf("GOMAXPROCS %d: error %v, want %v", procs, err, wantErr)
+		}
+	}
 }

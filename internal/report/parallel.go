@@ -16,7 +16,7 @@ var parallelMin = 8192
 func split(n int) []int {
 	k := 1
 	if n >= parallelMin {
-		k = min(runtime.GOMAXPROCS(0), 8)
+		k = cores()
 	}
 	bounds := make([]int, k+1)
 	for i := range bounds {
@@ -24,6 +24,9 @@ func split(n int) []int {
 	}
 	return bounds
 }
+
+// cores is the number of goroutines that work on a large report at once.
+func cores() int { return min(runtime.GOMAXPROCS(0), 8) }
 
 // parallel calls fn(i, lo, hi) for each run i of bounds, [bounds[i],
 // bounds[i+1]), each on its own goroutine when there are several, and
@@ -40,19 +43,19 @@ func parallel(bounds []int, fn func(i, lo, hi int)) {
 	wg.Wait()
 }
 
-// sortPointers sorts ps by cmp: each run of split on its own core, then
+// sortParallel sorts ps by cmp: each run of split on its own core, then
 // the sorted runs merged. It may return another slice than ps.
-func sortPointers(ps []*Finding, cmp func(a, b *Finding) int) []*Finding {
+func sortParallel[T any](ps []T, cmp func(a, b T) int) []T {
 	bounds := split(len(ps))
 	parallel(bounds, func(_, lo, hi int) { slices.SortFunc(ps[lo:hi], cmp) })
-	runs := make([][]*Finding, 0, len(bounds)-1)
+	runs := make([][]T, 0, len(bounds)-1)
 	for i := range len(bounds) - 1 {
 		runs = append(runs, ps[bounds[i]:bounds[i+1]])
 	}
-	spare := make([]*Finding, 0, len(ps))
+	spare := make([]T, 0, len(ps))
 	for len(runs) > 1 {
 		// Merge neighbouring runs pairwise, into spare, on all cores.
-		next := make([][]*Finding, (len(runs)+1)/2)
+		next := make([][]T, (len(runs)+1)/2)
 		out := spare[:len(ps)]
 		at := make([]int, len(next)+1)
 		for i := range next {
@@ -79,7 +82,7 @@ func sortPointers(ps []*Finding, cmp func(a, b *Finding) int) []*Finding {
 
 // mergeRuns appends the merge of the sorted runs a and b to dst; of equal
 // items, those of a come first.
-func mergeRuns(dst, a, b []*Finding, cmp func(a, b *Finding) int) []*Finding {
+func mergeRuns[T any](dst, a, b []T, cmp func(a, b T) int) []T {
 	for len(a) > 0 && len(b) > 0 {
 		if cmp(b[0], a[0]) < 0 {
 			dst = append(dst, b[0])
