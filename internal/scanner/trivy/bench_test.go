@@ -336,3 +336,20 @@ func TestLargeReport(t *testing.T) {
 	runtime.ReadMemStats(&ms)
 	t.Logf("%d findings, %d warnings; heap in use %d MB, total allocated %d MB", len(r.Findings), len(r.Warnings), ms.HeapInuse>>20, ms.TotalAlloc>>20)
 }
+
+// BenchmarkObjectEnd measures how fast the reading goroutine delimits
+// objects for the workers: over a whole generated report, one object.
+func BenchmarkObjectEnd(b *testing.B) {
+	var buf bytes.Buffer
+	if err := genReport(&buf, 16<<20, 1); err != nil {
+		b.Fatal(err)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		s := newBytesScanner(data, 0)
+		if n, ok := s.objectEnd(); !ok || n != bytes.LastIndexByte(data, '}')+1 {
+			b.Fatalf("objectEnd = %d, %v; want %d", n, ok, bytes.LastIndexByte(data, '}')+1)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/cvetrail/cvetrail/internal/report"
@@ -62,6 +63,16 @@ func TestBatchedMatchesSequential(t *testing.T) {
 		inputs[fmt.Sprintf("two errors, %d", i)] = bytes.Join(parts, []byte(`"V3Score": `))
 	}
 	batched := []mode{{"batched", 2, 64 << 10, 0}, {"tiny batches", 3, 1, 0}, {"batched from 1 MB", 2, 64 << 10, 1 << 20}}
+	made, rewound := spanCount.made.Load(), spanCount.rewound.Load()
+	defer func() {
+		// Trivy's indentation lets nearly every batch be a span; damaged
+		// copies make some fail and be read again.
+		made, rewound = spanCount.made.Load()-made, spanCount.rewound.Load()-rewound
+		t.Logf("%d spans, %d rewinds", made, rewound)
+		if made < 100 || rewound == 0 {
+			t.Errorf("%d spans made and %d rewinds: the spans were not tried, or never failed", made, rewound)
+		}
+	}()
 	for name, b := range inputs {
 		want := parseIn(t, modes[0], b)
 		for _, m := range batched {
@@ -69,5 +80,81 @@ func TestBatchedMatchesSequential(t *testing.T) {
 				t.Errorf("%s, %s: %.300s\nsequential: %.300s", name, m.name, got, want)
 			}
 		}
+	}
+}
+
+// TestSpanGuesses checks the spans on text indented as Trivy indents it,
+// with what can fool the guess at where an element ends: nested arrays of
+// objects indented like the elements, a compact element, a score that
+// gives a warning naming its vulnerability, and a damaged element. Each
+// must read exactly as on one goroutine.
+func TestSpanGuesses(t *testing.T) {
+	vuln := func(i int, extra string) string {
+		return fmt.Sprintf(`        {
+          "VulnerabilityID": "CVE-2024-%d",
+          "PkgName": "pkg%d",
+          "InstalledVersion": "1.0",
+          "Severity": "HIGH",%s
+          "Title": "title %d"
+        }`, i, i%7, extra, i)
+	}
+	nested := `
+          "X": [
+        {
+          "a": 1
+        },
+        {
+          "b": 2
+        }
+          ],`
+	build := func(odd map[int]string) []byte {
+		var b bytes.Buffer
+		b.WriteString("{\n  \"SchemaVersion\": 2,\n  \"ArtifactName\": \"app\",\n  \"Results\": [\n")
+		for r := range 3 {
+			if r > 0 {
+				b.WriteString(",\n")
+			}
+			fmt.Fprintf(&b, "    {\n      \"Target\": \"app (debian 12.1)\",\n      \"Class\": \"os-pkgs\",\n      \"Type\": \"debian\",\n      \"Vulnerabilities\": [\n")
+			for i := range 60 {
+				if i > 0 {
+					b.WriteString(",\n")
+				}
+				n := 100*r + i
+				if e, ok := odd[n]; ok {
+					b.WriteString(vuln(n, e))
+				} else {
+					b.WriteString(vuln(n, ""))
+				}
+			}
+			b.WriteString("\n      ]\n    }")
+		}
+		b.WriteString("\n  ]\n}\n")
+		return b.Bytes()
+	}
+	cases := map[string]map[int]string{
+		"plain":           {},
+		"nested arrays":   {5: nested, 17: nested, 130: nested},
+		"warnings":        {3: "\n          \"CVSS\": {\"nvd\": {\"V3Score\": 11}},", 44: "\n          \"CVSS\": {\"nvd\": {\"V3Score\": -1}},", 210: "\n          \"CVSS\": {\"nvd\": {\"V3Score\": 12}},"},
+		"damaged element": {30: "\n          \"Severity\": HIGH,"},
+		"both":            {5: nested, 40: "\n          \"CVSS\": {\"nvd\": {\"V3Score\": 11}},", 41: nested},
+	}
+	made, rewound := spanCount.made.Load(), spanCount.rewound.Load()
+	for name, odd := range cases {
+		in := build(odd)
+		if !validJSON(in) != (name == "damaged element") {
+			t.Fatalf("%s: the input is not what the case means", name)
+		}
+		want := parseIn(t, modes[0], in)
+		if name == "warnings" && !strings.Contains(want, `vulnerability 45 (CVE-2024-44): CVSS.nvd.V3Score -1`) {
+			t.Fatalf("no warning naming vulnerability 45: %s", want[strings.LastIndex(want, "warnings:"):])
+		}
+		for _, m := range []mode{{"one element a span", 2, 1, 0}, {"spans of 1 KB", 3, 1 << 10, 0}, {"from 4 KB", 2, 700, 4 << 10}} {
+			if got := parseIn(t, m, in); got != want {
+				t.Errorf("%s, %s:\n%.600s\nsequential:\n%.600s", name, m.name, got, want)
+			}
+		}
+	}
+	if made, rewound = spanCount.made.Load()-made, spanCount.rewound.Load()-rewound; made < 100 || rewound < 5 {
+		t.Errorf("%d spans and %d rewinds: the guesses were not tested", made, rewound)
 	}
 }

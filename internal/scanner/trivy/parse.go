@@ -677,7 +677,7 @@ func (p *parser) setType(i int, typ string, res *resultRec) error {
 // rest are only counted.
 func (p *parser) warn(kind, msg string) {
 	if p.collect {
-		p.warnLog = append(p.warnLog, warning{kind, msg})
+		p.warnLog = append(p.warnLog, warning{kind: kind, msg: msg})
 		return
 	}
 	if p.warnings == nil {
@@ -689,6 +689,16 @@ func (p *parser) warn(kind, msg string) {
 	}
 	p.warnings[kind]++
 	p.rep.Warnings = append(p.rep.Warnings, msg)
+}
+
+// warnAt records a warning about the place w: w, then msg.
+func (p *parser) warnAt(kind string, w *where, msg string) {
+	if p.collect {
+		at := *w
+		p.warnLog = append(p.warnLog, warning{kind: kind, msg: msg, at: &at})
+		return
+	}
+	p.warn(kind, w.String()+msg)
 }
 
 // maxWarnings is how many warnings of one kind are given one by one.

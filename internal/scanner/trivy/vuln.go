@@ -196,7 +196,7 @@ func (p *parser) cvssMap(w *where) error {
 					return err
 				}
 				if ok && (s < 0 || s > 10) {
-					p.warn("a CVSS score outside 0–10", fmt.Sprintf("%s: %s %g is outside 0–10 and was ignored", w, fields[f], s))
+					p.warnAt("a CVSS score outside 0–10", w, fmt.Sprintf(": %s %g is outside 0–10 and was ignored", fields[f], s))
 					continue
 				}
 				if ok && s > 0 {
