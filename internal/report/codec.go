@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/cvetrail/cvetrail/internal/jsonword"
 )
 
 // The ledger format is JSON Lines: the header, then one finding per line,
@@ -40,7 +42,7 @@ func Encode(w io.Writer, r *Report) error {
 		return fmt.Errorf("encoding header: %w", err)
 	}
 	if len(r.Findings) < parallelMin {
-		b, err := encodeRun(nil, r.Findings, 0, len(r.Findings))
+		b, err := encodeRun(make([]byte, 0, len(r.Findings)*lineGuess), r.Findings, 0, len(r.Findings))
 		if err != nil {
 			return err
 		}
@@ -54,6 +56,9 @@ func Encode(w io.Writer, r *Report) error {
 	// few runs' text, not the ledger's.
 	workers := cores()
 	bufs := make([][]byte, workers)
+	for i := range bufs {
+		bufs[i] = make([]byte, 0, encodeRun1*lineGuess)
+	}
 	errs := make([]error, workers)
 	for start := 0; start < len(r.Findings); start += workers * encodeRun1 {
 		bounds := make([]int, 0, workers+1)
@@ -75,6 +80,9 @@ func Encode(w io.Writer, r *Report) error {
 	}
 	return bw.Flush()
 }
+
+// lineGuess is about the length of a finding's line, to size buffers.
+const lineGuess = 448
 
 // encodeRun1 is the number of findings in a run that Encode hands to one
 // core: a few megabytes of text.
@@ -191,7 +199,7 @@ func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if plain[c] {
-			i++
+			i += 1 + jsonword.Plain(s[i+1:])
 			continue
 		}
 		if c < utf8.RuneSelf {
@@ -653,18 +661,6 @@ func (p *fastDecoder) str(field uint8) bool {
 	return ok
 }
 
-// specialMask returns a word with the high bit set in the lowest byte of
-// x (in little-endian order) that is '"', '\\', below 0x20 or at or above
-// 0x80, and possibly in higher bytes; zero when there is none.
-func specialMask(x uint64) uint64 {
-	const ones = 0x0101010101010101
-	const highs = 0x8080808080808080
-	lt := (x - ones*0x20) &^ x
-	q := x ^ (ones * '"')
-	bs := x ^ (ones * '\\')
-	return (lt | (q-ones)&^q | (bs-ones)&^bs | x) & highs
-}
-
 // scan reads a string. When shared, a common value is returned as its
 // index; any other string is appended to p.buf. A string without escapes is copied as it is; one with
 // the escapes appendString writes (and \uXXXX for any character but a
@@ -680,7 +676,7 @@ func (p *fastDecoder) scan(shared bool) (sref, bool) {
 	ascii := true
 	for {
 		for i+8 <= len(b) {
-			if m := specialMask(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+			if m := jsonword.Special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break
 			}

@@ -85,7 +85,7 @@ func mergeAndSort(fs []Finding) []Finding {
 		if u.find(i) != i || u.size[i] > 1 {
 			continue
 		}
-		for len(merged) > 0 && compareFindings(merged[0], *k.f) < 0 {
+		for len(merged) > 0 && merged[0].Key().Compare(k.f.Key()) < 0 {
 			out = append(out, merged[0])
 			merged = merged[1:]
 		}

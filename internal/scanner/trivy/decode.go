@@ -1,6 +1,8 @@
 package trivy
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -265,12 +267,41 @@ func (p *parser) intern(b []byte) string {
 	if len(b) > maxInterned {
 		return string(b)
 	}
-	if s, ok := p.strs[string(b)]; ok {
-		return s
+	if p.recent == nil {
+		p.recent = new([1 << recentBits]string)
 	}
-	s := string(b)
-	p.strs[s] = s
+	slot := &p.recent[recentSlot(b)]
+	if *slot == string(b) {
+		return *slot
+	}
+	s, ok := p.strs[string(b)]
+	if !ok {
+		s = string(b)
+		p.strs[s] = s
+	}
+	*slot = s
 	return s
+}
+
+// recentBits is the log2 of the number of strings interned recently that
+// a parser finds without a map lookup: package names, versions, severities
+// and CVSS vectors repeat from one vulnerability to the next.
+const recentBits = 12
+
+// recentSlot picks the slot of b among the recent strings, from its length
+// and a few of its bytes.
+func recentSlot(b []byte) uint32 {
+	n := len(b)
+	var x uint64
+	if n >= 8 {
+		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 29) ^ uint64(b[n/2])<<53
+	} else {
+		for _, c := range b {
+			x = x<<8 | uint64(c)
+		}
+	}
+	x = (x ^ uint64(n)) * 0x9E3779B97F4A7C15
+	return uint32(x >> (64 - recentBits))
 }
 
 // number reads a number value, or null (ok false).

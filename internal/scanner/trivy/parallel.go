@@ -44,7 +44,7 @@ func numWorkers() int {
 // smaller reports are read faster on one goroutine. Tests change them.
 var (
 	batchSize    = 256 << 10
-	parallelFrom = int64(4 << 20)
+	parallelFrom = int64(1 << 20)
 )
 
 // batch is a run of vulnerability objects of one result.

@@ -35,7 +35,7 @@ func TestBatchedMatchesSequential(t *testing.T) {
 	if err := genReport(&gen, 2<<20, 7); err != nil {
 		t.Fatal(err)
 	}
-	inputs := map[string][]byte{"generated": gen.Bytes()}
+	inputs := map[string][]byte{"generated": gen.Bytes(), "as Trivy writes it": realReport(t, 2<<20)}
 	for _, name := range []string{"debian-buster.schema2-2021.json", "fluentd-gems.json"} {
 		inputs[name] = readFixture(t, name)
 	}

@@ -69,11 +69,12 @@ func (p *parser) context(err error) error {
 
 // parser holds the state of one Parse.
 type parser struct {
-	opts Options
-	s    *scanner
-	rep  *report.Report
-	strs map[string]string // interned strings
-	cur  *where            // what is being read, for syntax errors
+	opts   Options
+	s      *scanner
+	rep    *report.Report
+	strs   map[string]string        // interned strings
+	recent *[1 << recentBits]string // the last interned in each slot, see intern
+	cur    *where                   // what is being read, for syntax errors
 
 	v       rawVuln     // the vulnerability being read
 	meta    []findMeta  // parallel to the findings: done, then rep.Findings

@@ -9,6 +9,8 @@ import (
 	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/cvetrail/cvetrail/internal/jsonword"
 )
 
 // scanner is a streaming, validating JSON tokenizer. It accepts exactly the
@@ -244,20 +246,6 @@ var safe = func() (t [256]bool) {
 	return t
 }()
 
-// unsafeMask returns a word with the high bit set in the lowest byte of x
-// (in little-endian order) that is below 0x20, at or above 0x80, '"' or
-// '\\', and possibly in higher bytes; zero when there is none.
-func unsafeMask(x uint64) uint64 {
-	const ones = 0x0101010101010101
-	const highs = 0x8080808080808080
-	lt := (x - ones*0x20) &^ x // bytes below 0x20
-	q := x ^ (ones * '"')
-	b := x ^ (ones * '\\')
-	zq := (q - ones) &^ q
-	zb := (b - ones) &^ b
-	return (lt | zq | zb | x) & highs
-}
-
 // str scans the string that starts at pos, validating it, and returns its
 // raw content between the quotes, whether that contains escapes, and the
 // input offset of the opening quote.
@@ -268,7 +256,7 @@ func (s *scanner) str() (raw []byte, escaped bool, start int64, err error) {
 		b := s.buf[s.pos:]
 		for {
 			for i+8 <= len(b) {
-				if m := unsafeMask(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				if m := jsonword.Special(binary.LittleEndian.Uint64(b[i:])); m != 0 {
 					i += bits.TrailingZeros64(m) >> 3
 					break
 				}

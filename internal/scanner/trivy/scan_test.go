@@ -1,41 +1,8 @@
 package trivy
 
 import (
-	"encoding/binary"
-	"math/bits"
-	"math/rand/v2"
 	"testing"
 )
-
-func TestUnsafeMask(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	special := []byte{'"', '\\', 0, 0x1f, 0x20, 0x7f, 0x80, 0xff, 'a', ' '}
-	for range 200000 {
-		var b [8]byte
-		for i := range b {
-			if rng.IntN(3) == 0 {
-				b[i] = special[rng.IntN(len(special))]
-			} else {
-				b[i] = byte(0x20 + rng.IntN(0x60))
-			}
-		}
-		want := 8
-		for i, c := range b {
-			if !safe[c] {
-				want = i
-				break
-			}
-		}
-		m := unsafeMask(binary.LittleEndian.Uint64(b[:]))
-		got := 8
-		if m != 0 {
-			got = bits.TrailingZeros64(m) >> 3
-		}
-		if got != want {
-			t.Fatalf("%q: first unsafe byte at %d, mask says %d", b, want, got)
-		}
-	}
-}
 
 func TestBadEscapeLen(t *testing.T) {
 	for in, want := range map[string]int{
