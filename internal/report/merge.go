@@ -30,12 +30,16 @@ func mergeAndSort(fs []Finding) []Finding {
 
 	u := joins{}
 	for i := 1; i < len(keys); i++ {
-		if keys[i].f.Key() == keys[i-1].f.Key() {
+		a, b := &keys[i-1], &keys[i]
+		if a.hi == b.hi && a.lo == b.lo && a.f.Key() == b.f.Key() {
 			u.join(i-1, i, len(keys))
 		}
 	}
 	var owner map[Key]int // an alias in a package, and the first finding with it
 	for i, k := range keys {
+		if !k.aliases {
+			continue
+		}
 		f := k.f
 		for _, a := range f.Aliases {
 			ak := Key{ID: a, Type: f.Type, Pkg: f.Pkg}
@@ -81,13 +85,19 @@ func mergeAndSort(fs []Finding) []Finding {
 		merged = append(merged, mergeGroup(groups[r])...)
 	}
 	slices.SortFunc(merged, compareFindings)
+	var next sortKey // the key of merged[0]
+	if len(merged) > 0 {
+		next = keyOf(&merged[0])
+	}
 	for i, k := range keys {
 		if u.find(i) != i || u.size[i] > 1 {
 			continue
 		}
-		for len(merged) > 0 && merged[0].Key().Compare(k.f.Key()) < 0 {
+		for len(merged) > 0 && compareSortKeys(next, k) < 0 {
 			out = append(out, merged[0])
-			merged = merged[1:]
+			if merged = merged[1:]; len(merged) > 0 {
+				next = keyOf(&merged[0])
+			}
 		}
 		out = append(out, *k.f)
 	}
@@ -97,15 +107,18 @@ func mergeAndSort(fs []Finding) []Finding {
 // sortKey is what mergeAndSort sorts: a finding and the first 16 bytes of
 // its id, big-endian, zero-padded, so that comparing them orders as
 // comparing the ids does, up to a tie.
+// It also tells whether the finding has aliases, so that the findings
+// without are not read again to look.
 type sortKey struct {
-	hi, lo uint64
-	f      *Finding
+	hi, lo  uint64
+	f       *Finding
+	aliases bool
 }
 
 func keyOf(f *Finding) sortKey {
 	var b [16]byte
 	copy(b[:], f.ID)
-	return sortKey{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), f}
+	return sortKey{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), f, len(f.Aliases) > 0}
 }
 
 func compareSortKeys(a, b sortKey) int {

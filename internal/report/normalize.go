@@ -85,8 +85,13 @@ func (r *Report) Validate() error {
 // canonicalized, findings of the same package that share any id are merged
 // into one, lists are sorted and deduplicated, over-long text is cut (with a
 // warning), and findings are sorted by key. Normalize is idempotent.
-func (r *Report) Normalize() {
-	r.Warnings = append(r.Warnings, normalizeFindings(r.Findings)...)
+func (r *Report) Normalize() { r.NormalizeRest(nil) }
+
+// NormalizeRest is Normalize for a report some of whose findings have
+// been given to NormalizeText already: those for which text[i] is true
+// (text may be nil, or shorter than the findings).
+func (r *Report) NormalizeRest(text []bool) {
+	r.Warnings = append(r.Warnings, normalizeFindings(r.Findings, text)...)
 	r.Findings = mergeAndSort(r.Findings)
 	if r.SchemaVersion == 0 {
 		r.SchemaVersion = SchemaVersion
@@ -96,17 +101,45 @@ func (r *Report) Normalize() {
 // normalizeFindings puts each finding of fs in canonical form and returns
 // the warnings about what was cut, in the order of fs. A large report is
 // done on all cores, each taking a run of findings.
-func normalizeFindings(fs []Finding) []string {
+func normalizeFindings(fs []Finding, text []bool) []string {
 	parts := split(len(fs))
 	warns := make([][]string, len(parts))
 	parallel(parts, func(i, lo, hi int) {
 		c := &cutter{}
 		for j := lo; j < hi; j++ {
-			c.normalizeFinding(&fs[j])
+			if j < len(text) && text[j] {
+				c.normalizePkg(&fs[j])
+			} else {
+				c.normalizeFinding(&fs[j])
+			}
 		}
 		warns[i] = c.warnings
 	})
 	return slices.Concat(warns...)
+}
+
+// NormalizeText puts into canonical form all of f that does not depend on
+// its package type, everything but Type and Pkg, as Normalize does, and
+// reports true; NormalizeRest then finishes it. A parser can so normalize
+// each finding while it is at hand, before it knows the type. When a field
+// of f is longer than Normalize keeps, NormalizeText leaves f as it is and
+// reports false: Normalize cuts it, with a warning, in order.
+func NormalizeText(f *Finding) bool {
+	// Only lower-casing can lengthen a field, a package name: by half,
+	// or three times where it replaces bytes that are not UTF-8.
+	fits := len(f.ID) <= MaxField && len(f.Pkg)*3 <= MaxField && len(f.Title) <= MaxTitle && len(f.URL) <= MaxField
+	for _, list := range [][]string{f.Versions, f.Paths, f.Fixed, f.Aliases} {
+		for _, v := range list {
+			fits = fits && len(v) <= MaxField
+		}
+	}
+	if !fits {
+		return false
+	}
+	c := &cutter{}
+	f.ID = strings.TrimSpace(f.ID)
+	c.normalizeRest(f)
+	return true
 }
 
 // cutter cuts over-long fields of findings and keeps warnings about it.
@@ -114,10 +147,22 @@ type cutter struct{ warnings []string }
 
 func (r *cutter) normalizeFinding(f *Finding) {
 	f.ID = r.cut(f, "id", strings.TrimSpace(f.ID), MaxField)
+	r.normalizePkg(f)
+	r.normalizeRest(f)
+}
+
+// normalizePkg canonicalizes the package type and name of f.
+func (r *cutter) normalizePkg(f *Finding) {
 	f.Type = strings.ToLower(strings.TrimSpace(f.Type))
 	// Canonicalized again after a cut, which can leave a trailing
 	// separator that canonicalization drops.
 	f.Pkg = CanonicalPkg(f.Type, r.cut(f, "package name", CanonicalPkg(f.Type, f.Pkg), MaxField))
+}
+
+// normalizeRest canonicalizes everything of f but its type and package:
+// texts, lists, fix state and dates, and picks its canonical id among its
+// ids.
+func (r *cutter) normalizeRest(f *Finding) {
 	f.Title = r.cut(f, "title", collapseSpace(f.Title), MaxTitle)
 	f.URL = r.cut(f, "url", strings.TrimSpace(f.URL), MaxField)
 	for i, v := range f.Versions {

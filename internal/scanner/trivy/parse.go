@@ -47,10 +47,11 @@ func Parse(r io.Reader, opts Options) (*report.Report, error) {
 		return nil, p.context(err)
 	}
 	p.join()
-	if err := p.finish(); err != nil {
+	text, err := p.finish()
+	if err != nil {
 		return nil, err
 	}
-	p.rep.Normalize()
+	p.rep.NormalizeRest(text)
 	return p.rep, nil
 }
 
@@ -114,6 +115,8 @@ type findMeta struct {
 	off   int64
 	index int32
 	supp  bool
+	text  bool   // given to report.NormalizeText
+	id    string // the id as read, for messages, when text is true
 }
 
 // resultRec is one result of the report.
@@ -543,8 +546,9 @@ func (p *parser) vulnObject(w *where) (int64, error) {
 }
 
 // finish resolves what can only be known at the end of the document: the
-// package type of each result's findings, and the image and OS.
-func (p *parser) finish() error {
+// package type of each result's findings, and the image and OS. It returns
+// which findings report.NormalizeText has had.
+func (p *parser) finish() ([]bool, error) {
 	r := p.rep
 	r.Scan.Format = p.format
 	if p.osFamily != "" {
@@ -554,11 +558,11 @@ func (p *parser) finish() error {
 		typ, _ := MapType(p.opts.PkgType)
 		for i := range r.Findings {
 			if err := p.setType(i, typ, nil); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		p.flushWarnings()
-		return nil
+		return p.textDone(0, len(r.Findings), nil), nil
 	}
 
 	// The image and OS of a report without a header come from the target
@@ -575,11 +579,11 @@ func (p *parser) finish() error {
 		}
 		typ, err := p.resultType(res)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for j := res.start; j < res.end; j++ {
 			if err := p.setType(j, typ, res); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if os, ok := parseOSSuffix(res.target); ok && (osTarget == "" || res.target < osTarget) {
@@ -594,19 +598,31 @@ func (p *parser) finish() error {
 			r.Image = strings.TrimSpace(osSuffix.image)
 		}
 	}
+	text := p.textDone(0, len(r.Findings), nil)
 	if drop {
 		keep := r.Findings[:0]
+		text = nil
 		for i := range p.results {
 			res := &p.results[i]
 			if !skipClass(res.class) {
 				keep = append(keep, r.Findings[res.start:res.end]...)
+				text = p.textDone(res.start, res.end, text)
 			}
 		}
 		clear(r.Findings[len(keep):])
 		r.Findings = keep
 	}
 	p.flushWarnings()
-	return nil
+	return text, nil
+}
+
+// textDone appends to text, for findings lo to hi, whether each has been
+// given to report.NormalizeText.
+func (p *parser) textDone(lo, hi int, text []bool) []bool {
+	for _, m := range p.meta[lo:hi] {
+		text = append(text, m.text)
+	}
+	return text
 }
 
 // skipClass reports whether a result of class c has no vulnerabilities to
@@ -657,7 +673,11 @@ func (p *parser) setType(i int, typ string, res *resultRec) error {
 		}
 	}
 	m := p.meta[i]
-	w := &where{kind: "vulnerability", index: int(m.index), id: f.ID}
+	id := f.ID
+	if m.text {
+		id = m.id
+	}
+	w := &where{kind: "vulnerability", index: int(m.index), id: id}
 	if m.supp {
 		w.kind = "suppressed finding"
 	}

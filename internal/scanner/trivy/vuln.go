@@ -340,8 +340,15 @@ func (p *parser) addFinding(w *where, off int64, suppressed string) error {
 		p.cvssSlab = append(p.cvssSlab, c)
 		f.CVSS = &p.cvssSlab[len(p.cvssSlab)-1]
 	}
+	m := findMeta{off: off, index: int32(w.index), supp: suppressed != ""}
+	if p.collect {
+		// A worker: the finding is at hand, and normalizing it here costs
+		// a fraction of what it costs once the report is read.
+		m.id = f.ID
+		m.text = report.NormalizeText(&f)
+	}
 	p.rep.Findings = append(p.rep.Findings, f)
-	p.meta = append(p.meta, findMeta{off: off, index: int32(w.index), supp: suppressed != ""})
+	p.meta = append(p.meta, m)
 	return nil
 }
 
