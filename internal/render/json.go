@@ -8,12 +8,49 @@ import (
 	"io"
 
 	"github.com/cvetrail/cvetrail/internal/diff"
+	"github.com/cvetrail/cvetrail/internal/par"
 	"github.com/cvetrail/cvetrail/internal/report"
 	"github.com/cvetrail/cvetrail/internal/triage"
 )
 
 // JSONSchemaVersion is the version of the document JSON writes.
 const JSONSchemaVersion = 1
+
+// parallelChanges is the number of changes of an image from which they
+// are written on all cores, changesRun of them to a core at a time.
+const (
+	parallelChanges = 8192
+	changesRun      = 4096
+)
+
+// changes writes the elements of an image's "changes" array.
+func (jw *jsonWriter) changes(cs []diff.Change) {
+	if len(cs) < parallelChanges {
+		jw.buf = appendChanges(jw.buf[:0], cs, 0, len(cs))
+		jw.write(jw.buf)
+		return
+	}
+	bufs := make([][]byte, par.Cores())
+	par.Ordered(len(cs), changesRun, func(slot, lo, hi int) {
+		bufs[slot] = appendChanges(bufs[slot][:0], cs, lo, hi)
+	}, func(slot int) error {
+		jw.write(bufs[slot])
+		return jw.err
+	})
+}
+
+// appendChanges appends changes lo to hi of cs, each after its separator.
+func appendChanges(b []byte, cs []diff.Change, lo, hi int) []byte {
+	for j := lo; j < hi; j++ {
+		if j > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, "\n        "...)
+		jc := newJSONChange(&cs[j])
+		b = appendChange(b, &jc, "        ")
+	}
+	return b
+}
 
 // JSON writes r as the stable JSON document of `cvetrail diff --format
 // json`:
@@ -74,8 +111,9 @@ const JSONSchemaVersion = 1
 // Within schemaVersion 1 fields are only ever added, never removed or
 // changed in meaning.
 //
-// The document is written as it is built, one change at a time, so a diff
-// of a million findings does not need its JSON held in memory.
+// The document is written as it is built, a few thousand changes at a
+// time (on all cores for an image with many), so a diff of a million
+// findings does not need its JSON held in memory.
 func JSON(w io.Writer, r diff.Result) error {
 	jw := &jsonWriter{w: bufio.NewWriterSize(w, 64<<10)}
 	jw.raw("{\n  \"schemaVersion\": ")
@@ -96,15 +134,7 @@ func JSON(w io.Writer, r diff.Result) error {
 		jw.raw("\n    {\n      \"image\": ")
 		jw.value(d.Image, "")
 		jw.raw(",\n      \"changes\": [")
-		for j := range d.Changes {
-			if j > 0 {
-				jw.raw(",")
-			}
-			jw.raw("\n        ")
-			jc := newJSONChange(&d.Changes[j])
-			jw.buf = appendChange(jw.buf[:0], &jc, "        ")
-			jw.write(jw.buf)
-		}
+		jw.changes(d.Changes)
 		jw.raw("\n      ]\n    }")
 	}
 	if n > 0 {

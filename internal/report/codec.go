@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cvetrail/cvetrail/internal/jsonword"
+	"github.com/cvetrail/cvetrail/internal/par"
 )
 
 // The ledger format is JSON Lines: the header, then one finding per line,
@@ -54,29 +55,22 @@ func Encode(w io.Writer, r *Report) error {
 	// A large report is encoded on all cores, a round of runs at a time,
 	// each run into its own buffer, written in order: the memory held is a
 	// few runs' text, not the ledger's.
-	workers := cores()
-	bufs := make([][]byte, workers)
+	bufs := make([][]byte, par.Cores())
+	errs := make([]error, len(bufs))
 	for i := range bufs {
 		bufs[i] = make([]byte, 0, encodeRun1*lineGuess)
 	}
-	errs := make([]error, workers)
-	for start := 0; start < len(r.Findings); start += workers * encodeRun1 {
-		bounds := make([]int, 0, workers+1)
-		for lo := start; lo < len(r.Findings) && len(bounds) < workers; lo += encodeRun1 {
-			bounds = append(bounds, lo)
+	err := par.Ordered(len(r.Findings), encodeRun1, func(slot, lo, hi int) {
+		bufs[slot], errs[slot] = encodeRun(bufs[slot][:0], r.Findings, lo, hi)
+	}, func(slot int) error {
+		if errs[slot] != nil {
+			return errs[slot]
 		}
-		bounds = append(bounds, min(start+workers*encodeRun1, len(r.Findings)))
-		parallel(bounds, func(i, lo, hi int) {
-			bufs[i], errs[i] = encodeRun(bufs[i][:0], r.Findings, lo, hi)
-		})
-		for i := range len(bounds) - 1 {
-			if errs[i] != nil {
-				return errs[i]
-			}
-			if _, err := bw.Write(bufs[i]); err != nil {
-				return err
-			}
-		}
+		_, err := bw.Write(bufs[slot])
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	return bw.Flush()
 }

@@ -139,43 +139,6 @@ func cloneFindings(fs []Finding) []Finding {
 	return out
 }
 
-func TestSortPointers(t *testing.T) {
-	defer func(n int) { parallelMin = n }(parallelMin)
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	parallelMin = 1
-	cmpID := func(a, b *Finding) int { return strings.Compare(a.ID, b.ID) }
-	for _, procs := range []int{1, 2, 3, 5, 8} {
-		runtime.GOMAXPROCS(procs)
-		for _, n := range []int{1, 2, 3, 7, 100, 1001} {
-			fs := make([]Finding, n)
-			ps := make([]*Finding, n)
-			rng := rand.New(rand.NewPCG(uint64(n), uint64(procs)))
-			for i := range fs {
-				fs[i].ID = fmt.Sprint(rng.IntN(n))
-				ps[i] = &fs[i]
-			}
-			got := sortParallel(slices.Clone(ps), cmpID)
-			want := slices.Clone(ps)
-			slices.SortStableFunc(want, cmpID)
-			if len(got) != n {
-				t.Fatalf("GOMAXPROCS %d, %d items: got %d back", procs, n, len(got))
-			}
-			for i := range got {
-				if got[i].ID != want[i].ID {
-					t.Fatalf("GOMAXPROCS %d, %d items: item %d is %q, want %q", procs, n, i, got[i].ID, want[i].ID)
-				}
-			}
-			seen := map[*Finding]bool{}
-			for _, p := range got {
-				seen[p] = true
-			}
-			if len(seen) != n {
-				t.Fatalf("GOMAXPROCS %d, %d items: %d distinct pointers back", procs, n, len(seen))
-			}
-		}
-	}
-}
-
 func FuzzCollapseSpace(f *testing.F) {
 	for _, s := range []string{"", " ", "a b", " a", "a ", "a  b", "a\tb", "\u00a0a", "a\u2003b", "é", "a\u0085b"} {
 		f.Add(s)
