@@ -304,6 +304,25 @@ func recentSlot(b []byte) uint32 {
 	return uint32(x >> (64 - recentBits))
 }
 
+// tenths reads the numbers CVSS scores are written as, "7", "7.5" and
+// "10.0", without strconv: n/10 is the double nearest to the decimal, as
+// ParseFloat gives, since both are exact and division rounds correctly.
+func tenths(b []byte) (float64, bool) {
+	n, i := 0, 0
+	for ; i < len(b) && i < 2 && b[i] >= '0' && b[i] <= '9'; i++ {
+		n = n*10 + int(b[i]-'0')
+	}
+	switch {
+	case i == 0 || b[0] == '0' && i > 1:
+		return 0, false
+	case i == len(b):
+		return float64(n), true
+	case i+2 == len(b) && b[i] == '.' && b[i+1] >= '0' && b[i+1] <= '9':
+		return float64(n*10+int(b[i+1]-'0')) / 10, true
+	}
+	return 0, false
+}
+
 // number reads a number value, or null (ok false).
 func (p *parser) number(w *where, field string) (f float64, ok bool, err error) {
 	c, err := p.peek("an object")
@@ -321,6 +340,9 @@ func (p *parser) number(w *where, field string) (f float64, ok bool, err error) 
 	b, off, err := p.s.number()
 	if err != nil {
 		return 0, false, err
+	}
+	if f, ok := tenths(b); ok {
+		return f, true, nil
 	}
 	f, err = strconv.ParseFloat(string(b), 64)
 	if err != nil {

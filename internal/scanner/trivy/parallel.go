@@ -515,13 +515,12 @@ func (p *parser) join() {
 		return
 	}
 	all := make([]report.Finding, 0, p.found())
-	// One finding at a time: copying a whole chunk is one runtime call
-	// that the garbage collector cannot preempt, and a collection starting
-	// now would spin waiting for this goroutine through all of them.
 	for _, c := range append(p.done, p.rep.Findings) {
-		for i := range c {
-			all = append(all, c[i])
-		}
+		all = append(all, c...)
+		// Copying a chunk is a runtime call that cannot be preempted; a
+		// garbage collection starting during this loop of them would spin
+		// waiting to stop this goroutine, so let it in between.
+		runtime.Gosched()
 	}
 	p.rep.Findings = all
 	p.done, p.ndone = nil, 0

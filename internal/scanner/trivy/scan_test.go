@@ -1,6 +1,7 @@
 package trivy
 
 import (
+	"strconv"
 	"testing"
 )
 
@@ -29,6 +30,30 @@ func TestNumberGrammar(t *testing.T) {
 		}
 		if p := numberPrefix([]byte(in)); p != want.prefix {
 			t.Errorf("numberPrefix(%q) = %v, want %v", in, p, want.prefix)
+		}
+	}
+}
+
+// TestTenths checks the fast path for scores against strconv.
+func TestTenths(t *testing.T) {
+	for _, s := range []string{"0", "1", "7", "10", "99", "0.0", "0.1", "7.5", "9.8", "10.0", "4.3", "5.55", "01", "1.", ".5", "-1", "1e1", "100", "3.14"} {
+		f, ok := tenths([]byte(s))
+		want, err := strconv.ParseFloat(s, 64)
+		if ok && (err != nil || f != want) {
+			t.Errorf("tenths(%q) = %v, strconv says %v (%v)", s, f, want, err)
+		}
+	}
+	for _, s := range []string{"0", "7", "7.5", "9.8", "10.0", "0.1"} {
+		if _, ok := tenths([]byte(s)); !ok {
+			t.Errorf("tenths(%q) is not on the fast path", s)
+		}
+	}
+	for n := 0; n <= 999; n++ {
+		s := strconv.Itoa(n/10) + "." + strconv.Itoa(n%10)
+		f, ok := tenths([]byte(s))
+		want, _ := strconv.ParseFloat(s, 64)
+		if n/10 < 100 && (!ok || f != want) {
+			t.Fatalf("tenths(%q) = %v, %v; want %v", s, f, ok, want)
 		}
 	}
 }
