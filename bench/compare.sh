@@ -70,7 +70,7 @@ export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com GIT_COMMITTER_NA
 if [ $quick = 1 ]; then
 	mb=(1 5 10 20) findings=(10000 50000 100000) reports=50 reps=1 jqreps=1
 else
-	mb=(10 50 100 200) findings=(100000 500000 1000000) reports=500 reps=5 jqreps=3
+	mb=(10 50 100 200) findings=(100000 500000 1000000) reports=500 reps=7 jqreps=3
 fi
 heavy_reps=$(((reps + 1) / 2)) # repetitions of the runs that take seconds
 
@@ -84,14 +84,18 @@ bin=$work/cvetrail
 go build -o "$bin" ./cmd/cvetrail
 
 # measure NAME REPS PREP -- COMMAND...: runs PREP (a shell function, or
-# true) and then COMMAND, REPS times, and keeps the median wall time (s),
-# processor time (user+system, s) and peak resident memory (bytes) in
-# WALL[NAME], CPU[NAME] and RSS[NAME]. COMMAND's output goes to $work/out.
+# true) and then COMMAND, once untimed to warm up (as hyperfine --warmup
+# does: the first run after writing large files pays for their write-back),
+# then REPS times, and keeps the median wall time (s), processor time
+# (user+system, s) and peak resident memory (bytes) in WALL[NAME],
+# CPU[NAME] and RSS[NAME]. COMMAND's output goes to $work/out.
 declare -A WALL CPU RSS
 measure() {
 	local name=$1 n=$2 prep=$3
 	shift 4
 	local walls=() cpus=() rsss=() i
+	$prep
+	"$@" >"$work/out" 2>"$work/err" || true
 	for ((i = 0; i < n; i++)); do
 		$prep
 		local code=0

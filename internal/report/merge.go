@@ -7,15 +7,14 @@ import (
 )
 
 // mergeAndSort merges the findings of each package that share an id or
-// alias, as mergeGroup does, and returns them sorted by key, in a new
-// slice.
+// alias into one, and returns them sorted by key, in a new slice.
 //
 // It sorts small keys, not the findings, which are large and spread over
 // memory: a key holds the first 16 bytes of the id, which decide nearly
 // every comparison without reading the finding. Findings to merge are
 // found in key order: the same key twice is next to itself, an alias that
 // is another finding's id is looked up, and an alias two findings share
-// is seen in a map. Only the findings so joined go through mergeGroup.
+// is seen in a map. Only the findings so joined are merged (mergeLinked).
 func mergeAndSort(fs []Finding) []Finding {
 	if len(fs) == 0 {
 		return fs
@@ -67,25 +66,28 @@ func mergeAndSort(fs []Finding) []Finding {
 		})
 		return out
 	}
-	// Each set of joined findings becomes what mergeGroup makes of it;
-	// those are sorted and merged into the findings left alone, which are
-	// in order already.
-	groups := map[int][]Finding{}
+	// Each set of joined findings, of one package and linked by shared
+	// ids, becomes one finding; those are sorted and merged into the
+	// findings left alone, which are in order already. The order is made
+	// of pointers first, and the findings copied into it on all cores.
+	groups := map[int][]*Finding{}
 	var roots []int
 	for i, k := range keys {
 		if r := u.find(i); r != i || u.size[i] > 1 {
 			if _, ok := groups[r]; !ok {
 				roots = append(roots, r)
 			}
-			groups[r] = append(groups[r], *k.f)
+			groups[r] = append(groups[r], k.f)
 		}
 	}
-	var merged []Finding
+	merged := make([]Finding, 0, len(roots))
 	for _, r := range roots {
-		merged = append(merged, mergeGroup(groups[r])...)
+		merged = append(merged, mergeLinked(groups[r]))
 	}
 	slices.SortFunc(merged, compareFindings)
-	var next sortKey // the key of merged[0]
+	order := make([]*Finding, 0, len(keys))
+	m := 0
+	var next sortKey // the key of merged[m]
 	if len(merged) > 0 {
 		next = keyOf(&merged[0])
 	}
@@ -93,15 +95,44 @@ func mergeAndSort(fs []Finding) []Finding {
 		if u.find(i) != i || u.size[i] > 1 {
 			continue
 		}
-		for len(merged) > 0 && compareSortKeys(next, k) < 0 {
-			out = append(out, merged[0])
-			if merged = merged[1:]; len(merged) > 0 {
-				next = keyOf(&merged[0])
+		for m < len(merged) && compareSortKeys(next, k) < 0 {
+			order = append(order, &merged[m])
+			if m++; m < len(merged) {
+				next = keyOf(&merged[m])
 			}
 		}
-		out = append(out, *k.f)
+		order = append(order, k.f)
 	}
-	return append(out, merged...)
+	for ; m < len(merged); m++ {
+		order = append(order, &merged[m])
+	}
+	out = out[:len(order)]
+	parallel(split(len(order)), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i] = *order[i]
+		}
+	})
+	return out
+}
+
+// mergeLinked merges findings of one package that shared ids link into
+// one: the union of their lists, the most fixed state, the highest
+// severity and CVSS, the smallest texts; its id is the canonical one of all
+// their ids.
+func mergeLinked(g []*Finding) Finding {
+	f := *g[0]
+	// mergeInto appends; the lists must not grow into another finding's.
+	f.Aliases, f.Versions, f.Paths, f.Fixed = slices.Clip(f.Aliases), slices.Clip(f.Versions), slices.Clip(f.Paths), slices.Clip(f.Fixed)
+	for _, o := range g[1:] {
+		mergeInto(&f, o)
+	}
+	all := sortedSet(f.IDs())
+	f.ID = CanonicalID(minString(all), all)
+	f.Aliases = slices.DeleteFunc(all, func(a string) bool { return a == f.ID })
+	if len(f.Aliases) == 0 {
+		f.Aliases = nil
+	}
+	return f
 }
 
 // sortKey is what mergeAndSort sorts: a finding and the first 16 bytes of

@@ -44,6 +44,72 @@ func referenceNormalize(r *Report) {
 	}
 }
 
+// mergeGroup merges findings of one package that share an id or alias,
+// plainly: a union-find over the group, joined by shared ids. It is the
+// reference for mergeAndSort.
+func mergeGroup(g []Finding) []Finding {
+	if len(g) == 1 {
+		return g
+	}
+	// Union-find over the findings of the group, joined by shared ids.
+	parent := make([]int, len(g))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	owner := map[string]int{}
+	for i := range g {
+		for _, id := range g[i].IDs() {
+			if j, ok := owner[id]; ok {
+				a, b := find(i), find(j)
+				if a != b {
+					parent[max(a, b)] = min(a, b)
+				}
+			} else {
+				owner[id] = i
+			}
+		}
+	}
+	merged := make(map[int]*Finding)
+	members := make(map[int]int)
+	var order []int
+	for i := range g {
+		root := find(i)
+		members[root]++
+		if m, ok := merged[root]; ok {
+			mergeInto(m, &g[i])
+			continue
+		}
+		f := g[i]
+		merged[root] = &f
+		order = append(order, root)
+	}
+	out := make([]Finding, 0, len(order))
+	for _, root := range order {
+		f := merged[root]
+		if members[root] == 1 {
+			// Merged with nothing: its id stays the one CanonicalID
+			// chose, whatever else the package has.
+			out = append(out, *f)
+			continue
+		}
+		all := sortedSet(f.IDs())
+		f.ID = CanonicalID(minString(all), all)
+		f.Aliases = slices.DeleteFunc(all, func(a string) bool { return a == f.ID })
+		if len(f.Aliases) == 0 {
+			f.Aliases = nil
+		}
+		out = append(out, *f)
+	}
+	return out
+}
+
 // randomFindings makes n findings over few packages and ids, so that many
 // share an id or alias and are merged, with titles in need of collapsing
 // and some over-long fields.
