@@ -192,6 +192,25 @@ func (s *scanner) peek() byte {
 
 func (s *scanner) peekSlow() byte {
 	const spaces = 0x2020202020202020
+	// Indented JSON: a line break, or not, then spaces, then the token,
+	// all in the buffer. Anything else goes the general way.
+	if b, i := s.buf, s.pos; i+9 <= len(b) {
+		if b[i] == '\n' {
+			i++
+		}
+		x := binary.LittleEndian.Uint64(b[i:]) ^ spaces
+		for x == 0 && i+16 <= len(b) {
+			i += 8
+			x = binary.LittleEndian.Uint64(b[i:]) ^ spaces
+		}
+		if x != 0 {
+			i += bits.TrailingZeros64(x) >> 3
+			if c := b[i]; c > ' ' {
+				s.pos = i
+				return c
+			}
+		}
+	}
 	for {
 		b := s.buf
 		i := s.pos
