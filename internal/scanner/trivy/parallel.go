@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync/atomic"
 
+	"github.com/cvetrail/cvetrail/internal/par"
 	"github.com/cvetrail/cvetrail/internal/report"
 )
 
@@ -514,14 +515,23 @@ func (p *parser) join() {
 	if len(p.done) == 0 {
 		return
 	}
-	all := make([]report.Finding, 0, p.found())
-	for _, c := range append(p.done, p.rep.Findings) {
-		all = append(all, c...)
-		// Copying a chunk is a runtime call that cannot be preempted; a
-		// garbage collection starting during this loop of them would spin
-		// waiting to stop this goroutine, so let it in between.
-		runtime.Gosched()
+	all := make([]report.Finding, p.found())
+	chunks := append(p.done, p.rep.Findings)
+	at := make([]int, len(chunks)+1) // where each chunk goes
+	for i, c := range chunks {
+		at[i+1] = at[i] + len(c)
 	}
+	// The chunks are copied on all cores, each goroutine taking a run of
+	// them.
+	par.Do(par.Split(len(chunks), 2), func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			copy(all[at[i]:], chunks[i])
+			// Copying a chunk is a runtime call that cannot be preempted;
+			// a garbage collection starting during a loop of them would
+			// spin waiting to stop this goroutine, so let it in between.
+			runtime.Gosched()
+		}
+	})
 	p.rep.Findings = all
 	p.done, p.ndone = nil, 0
 }

@@ -158,3 +158,39 @@ func TestSpanGuesses(t *testing.T) {
 		t.Errorf("%d spans and %d rewinds: the guesses were not tested", made, rewound)
 	}
 }
+
+// TestSetTypesFirstError checks that when findings of two results cannot
+// be typed, the error is about the first, however the work is split.
+func TestSetTypesFirstError(t *testing.T) {
+	defer func(n int) { parallelTypes = n }(parallelTypes)
+	var b strings.Builder
+	b.WriteString("[")
+	for r, target := range []string{"app (debian 12.1)", "mystery", "app (debian 12.1)", "unknown"} {
+		if r > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"Target": %q, "Vulnerabilities": [`, target)
+		for i := range 50 {
+			if i > 0 {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `{"VulnerabilityID": "CVE-2024-%d", "PkgName": "p%d"}`, 100*r+i, i)
+		}
+		b.WriteString("]}")
+	}
+	b.WriteString("]")
+	in := []byte(b.String())
+	var want string
+	for _, n := range []int{1 << 30, 1, 7, 60} {
+		parallelTypes = n
+		got := parseIn(t, modes[0], in)
+		if !strings.Contains(got, `result 2 ("mystery"), vulnerability 1 (CVE-2024-100)`) || !strings.Contains(got, "cannot tell what kind of package") {
+			t.Fatalf("parallelTypes %d: %s", n, got)
+		}
+		if want == "" {
+			want = got
+		} else if got != want {
+			t.Fatalf("parallelTypes %d: %s\nwant %s", n, got, want)
+		}
+	}
+}

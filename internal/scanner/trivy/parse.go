@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cvetrail/cvetrail/internal/par"
 	"github.com/cvetrail/cvetrail/internal/report"
 )
 
@@ -571,6 +572,7 @@ func (p *parser) finish() ([]bool, error) {
 	var osTarget string
 	var osSuffix osInfo
 	drop := false
+	types := make([]string, len(p.results))
 	for i := range p.results {
 		res := &p.results[i]
 		if skipClass(res.class) {
@@ -581,14 +583,13 @@ func (p *parser) finish() ([]bool, error) {
 		if err != nil {
 			return nil, err
 		}
-		for j := res.start; j < res.end; j++ {
-			if err := p.setType(j, typ, res); err != nil {
-				return nil, err
-			}
-		}
+		types[i] = typ
 		if os, ok := parseOSSuffix(res.target); ok && (osTarget == "" || res.target < osTarget) {
 			osTarget, osSuffix = res.target, os
 		}
+	}
+	if err := p.setTypes(types); err != nil {
+		return nil, err
 	}
 	if osTarget != "" {
 		if r.OS == nil {
@@ -651,6 +652,42 @@ func (p *parser) resultType(res *resultRec) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// parallelTypes is the number of findings from which setTypes uses all
+// cores. Tests change it.
+var parallelTypes = 8192
+
+// setTypes gives every finding of a result whose class is read its type,
+// types[i] for those of result i (see setType), on all cores for many
+// findings; it returns the error of the first finding that has one.
+func (p *parser) setTypes(types []string) error {
+	n := 0
+	if len(p.results) > 0 {
+		n = p.results[len(p.results)-1].end
+	}
+	bounds := par.Split(n, parallelTypes)
+	errs := make([]error, len(bounds))
+	par.Do(bounds, func(part, lo, hi int) {
+		for i := range p.results {
+			res := &p.results[i]
+			if skipClass(res.class) {
+				continue
+			}
+			for j := max(lo, res.start); j < min(hi, res.end); j++ {
+				if err := p.setType(j, types[i], res); err != nil {
+					errs[part] = err
+					return
+				}
+			}
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // setType gives finding i its package type: typ when the result told it,
