@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cvetrail/cvetrail/internal/par"
 	"github.com/cvetrail/cvetrail/internal/report"
 	"github.com/cvetrail/cvetrail/internal/triage"
 )
@@ -148,14 +149,26 @@ func (c *Comparer) compare(image string, base, head Source) (ImageDiff, error) {
 		ar                 arena
 		out                changes
 		onlyBase, onlyHead []*report.Finding
+		ids                idIndex // of onlyBase, once onlyHead is not empty
 	)
 	for bs.ok || hs.ok {
 		var err error
 		switch cmp := compareStreams(bs, hs); {
 		case cmp < 0:
 			onlyBase = append(onlyBase, ar.keep(&bs.f))
+			if len(onlyHead) > 0 {
+				ids.add(onlyBase[len(onlyBase)-1])
+			}
 			err = bs.next()
 		case cmp > 0:
+			if len(onlyHead) == 0 {
+				// Pairing by alias will be needed: index the findings
+				// only in base from now on, here where the merge-join
+				// leaves time, not all at the end.
+				for _, b := range onlyBase {
+					ids.add(b)
+				}
+			}
 			onlyHead = append(onlyHead, ar.keep(&hs.f))
 			err = hs.next()
 		default:
@@ -171,7 +184,7 @@ func (c *Comparer) compare(image string, base, head Source) (ImageDiff, error) {
 			return d, err
 		}
 	}
-	c.pairByAlias(&out, image, onlyBase, onlyHead)
+	c.pairByAlias(&out, image, &ids, onlyBase, onlyHead)
 	d.Changes = out.sorted(image)
 	return d, nil
 }
@@ -193,42 +206,8 @@ func compareStreams(b, h *stream) int {
 // vulnerability. Head findings are paired in key order, each with the base
 // finding named by its first id (then aliases, in order) still unpaired.
 // Everything else is new or resolved.
-func (c *Comparer) pairByAlias(out *changes, image string, onlyBase, onlyHead []*report.Finding) {
-	// byID maps a folded id to the first base finding naming it; next
-	// chains the other base findings naming the same id (in other
-	// packages).
-	var (
-		byID map[string]int32
-		next []int32
-		slot []int32 // slot[n] is the base finding of chain entry n
-	)
-	if len(onlyBase) > 0 && len(onlyHead) > 0 {
-		n := len(onlyBase)
-		for _, b := range onlyBase {
-			n += len(b.Aliases)
-		}
-		byID = make(map[string]int32, n)
-		next = make([]int32, 0, n)
-		slot = make([]int32, 0, n)
-		add := func(id string) {
-			k := foldID(id)
-			n := int32(len(next))
-			if first, ok := byID[k]; ok {
-				next = append(next, first)
-			} else {
-				next = append(next, -1)
-			}
-			byID[k] = n
-		}
-		for i, b := range onlyBase {
-			add(b.ID)
-			slot = append(slot, int32(i))
-			for _, a := range b.Aliases {
-				add(a)
-				slot = append(slot, int32(i))
-			}
-		}
-	}
+func (c *Comparer) pairByAlias(out *changes, image string, ids *idIndex, onlyBase, onlyHead []*report.Finding) {
+	byID, next, slot := ids.byID, ids.next, ids.slot
 	paired := make([]bool, len(onlyBase))
 	match := func(h *report.Finding, id string) *report.Finding {
 		n, ok := lookupFolded(byID, id)
@@ -263,6 +242,39 @@ func (c *Comparer) pairByAlias(out *changes, image string, onlyBase, onlyHead []
 			out.add(Resolved, nil, b, c.dec.find(image, b, false), false, "")
 		}
 	}
+}
+
+// idIndex maps the folded ids of findings to them: byID maps an id to the
+// last entry naming it, next chains each entry to the one before naming
+// the same id (in other packages), or -1, and slot[n] is the index of entry
+// n's finding among those added.
+type idIndex struct {
+	byID       map[string]int32
+	next, slot []int32
+	n          int32 // findings added
+}
+
+func (x *idIndex) add(f *report.Finding) {
+	if x.byID == nil {
+		x.byID = map[string]int32{}
+	}
+	x.entry(f.ID)
+	for _, a := range f.Aliases {
+		x.entry(a)
+	}
+	x.n++
+}
+
+func (x *idIndex) entry(id string) {
+	k := foldID(id)
+	n := int32(len(x.next))
+	if first, ok := x.byID[k]; ok {
+		x.next = append(x.next, first)
+	} else {
+		x.next = append(x.next, -1)
+	}
+	x.byID[k] = n
+	x.slot = append(x.slot, x.n)
 }
 
 // classify classifies head finding h against base finding b (nil when h is
@@ -348,24 +360,44 @@ func (cs *changes) sorted(image string) []Change {
 	if len(cs.recs) == 0 {
 		return nil
 	}
+	// Each core lays out a run of the records: its changes of a bucket go
+	// after those of the runs before it.
+	runs := par.Split(len(cs.recs), parallelChanges)
 	var start [2*nRanks + 1]int
 	for b, n := range cs.count {
 		start[b+1] = start[b] + n
 	}
 	bounds := start
-	out := make([]Change, len(cs.recs))
-	for i := range cs.recs {
-		r := &cs.recs[i]
-		c := &out[start[r.bucket]]
-		start[r.bucket]++
-		*c = Change{Class: r.class, Image: image, Finding: r.head, Base: r.base, Decision: r.dec,
-			NeedsReview: r.bucket < nRanks, Why: r.why}
-		if r.head != nil {
-			c.Key = r.head.Key()
-		} else {
-			c.Key = r.base.Key()
+	at := make([][2 * nRanks]int, len(runs)-1) // where each run's changes of a bucket start
+	for r := range at {
+		for i := runs[r]; i < runs[r+1]; i++ {
+			at[r][cs.recs[i].bucket]++
 		}
 	}
+	for b := range 2 * nRanks {
+		next := start[b]
+		for r := range at {
+			n := at[r][b]
+			at[r][b] = next
+			next += n
+		}
+	}
+	out := make([]Change, len(cs.recs))
+	par.Do(runs, func(run, lo, hi int) {
+		pos := &at[run]
+		for i := lo; i < hi; i++ {
+			r := &cs.recs[i]
+			c := &out[pos[r.bucket]]
+			pos[r.bucket]++
+			*c = Change{Class: r.class, Image: image, Finding: r.head, Base: r.base, Decision: r.dec,
+				NeedsReview: r.bucket < nRanks, Why: r.why}
+			if r.head != nil {
+				c.Key = r.head.Key()
+			} else {
+				c.Key = r.base.Key()
+			}
+		}
+	})
 	cs.recs = nil
 	for b := 0; b < 2*nRanks; b++ {
 		if part := out[bounds[b]:bounds[b+1]]; !slices.IsSortedFunc(part, compareKeys) {
@@ -374,6 +406,10 @@ func (cs *changes) sorted(image string) []Change {
 	}
 	return out
 }
+
+// parallelChanges is the number of changes from which sorted lays them
+// out on all cores. Tests change it.
+var parallelChanges = 8192
 
 func compareKeys(a, b Change) int {
 	if c := a.Key.Compare(b.Key); c != 0 {

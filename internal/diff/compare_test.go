@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -316,6 +317,52 @@ func TestOrder(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, order); diff != "" {
 		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+// TestOrderParallel checks that changes laid out on several cores come in
+// the order TestOrder checks, the same as on one: every run of them split
+// among the buckets of the classes.
+func TestOrderParallel(t *testing.T) {
+	defer func(n int) { parallelChanges = n }(parallelChanges)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var base, head []report.Finding
+	var dec decisions
+	for i := range 400 {
+		id := fmt.Sprintf("CVE-2024-%04d", i)
+		switch i % 5 {
+		case 0: // new
+			head = append(head, fnd(id, report.High))
+		case 1: // resolved
+			base = append(base, fnd(id, report.Medium))
+		case 2: // escalated
+			base = append(base, fnd(id, report.High))
+			head = append(head, fnd(id, report.Critical))
+			dec = append(dec, triage.Decision{ID: id, Status: triage.Accepted, Severity: report.High})
+		case 3: // fix available
+			base = append(base, fnd(id, report.High))
+			head = append(head, fnd(id, report.High, fixed("2.0")))
+		case 4: // new, but low
+			head = append(head, fnd(id, report.Low))
+		}
+	}
+	run := func() []Change {
+		res, err := CompareImage(img, ReportSource(rep(img, base...)), ReportSource(rep(img, head...)), dec, Policy{MinSeverity: report.Medium}, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Changes
+	}
+	want := run()
+	if len(want) != 400 {
+		t.Fatalf("%d changes, want 400", len(want))
+	}
+	parallelChanges = 1
+	for _, procs := range []int{2, 3} {
+		runtime.GOMAXPROCS(procs)
+		if diff := cmp.Diff(want, run()); diff != "" {
+			t.Fatalf("GOMAXPROCS %d: changes differ from one core's (-want +got):\n%s", procs, diff)
+		}
 	}
 }
 
