@@ -122,6 +122,8 @@ type changeWriter struct {
 	buf  []byte
 
 	tmp *os.File // nil until the content differs
+
+	written, flushed int64 // bytes written to tmp, and handed to startWriteback
 }
 
 func newChangeWriter(dir string, old *os.File, mode fs.FileMode) *changeWriter {
@@ -135,7 +137,7 @@ func newChangeWriter(dir string, old *os.File, mode fs.FileMode) *changeWriter {
 
 func (c *changeWriter) Write(p []byte) (int, error) {
 	if c.tmp != nil {
-		return c.tmp.Write(p)
+		return c.write(p)
 	}
 	n := 0
 	if c.old != nil {
@@ -165,8 +167,24 @@ func (c *changeWriter) Write(p []byte) (int, error) {
 	if err := c.diverge(); err != nil {
 		return 0, err
 	}
-	m, err := c.tmp.Write(p[n:])
+	m, err := c.write(p[n:])
 	return n + m, err
+}
+
+// flushEvery is how many bytes written to the temporary file make it
+// start writing them to storage, so that the final sync of a large file
+// waits for its last part only.
+const flushEvery = 4 << 20
+
+// write writes p to the temporary file.
+func (c *changeWriter) write(p []byte) (int, error) {
+	m, err := c.tmp.Write(p)
+	c.written += int64(m)
+	if err == nil && c.written-c.flushed >= flushEvery {
+		startWriteback(c.tmp, c.flushed, c.written-c.flushed)
+		c.flushed = c.written
+	}
+	return m, err
 }
 
 // diverge starts the temporary file with the equal prefix.
@@ -181,6 +199,7 @@ func (c *changeWriter) diverge() error {
 			return err
 		}
 	}
+	c.written = c.same
 	return nil
 }
 

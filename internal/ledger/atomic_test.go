@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -57,4 +58,51 @@ func TestAtomicWriteFile(t *testing.T) {
 		t.Error("writing into a missing directory succeeded")
 	}
 	checkNoTemp(t, dir)
+}
+
+// TestChangeWriterLarge writes files larger than flushEvery through a
+// changeWriter, new and over an old file sharing a long prefix, so that
+// the writeback started on the way covers the copied prefix and the rest,
+// and checks the content.
+func TestChangeWriterLarge(t *testing.T) {
+	dir := t.TempDir()
+	want := bytes.Repeat([]byte("0123456789abcdef\n"), (2*flushEvery+12345)/17)
+	oldPath := filepath.Join(dir, "old")
+	old := bytes.Clone(want)
+	old[flushEvery+100] = 'X' // differs after more than flushEvery equal bytes
+	if err := os.WriteFile(oldPath, old, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, withOld := range []bool{false, true} {
+		var of *os.File
+		if withOld {
+			var err error
+			if of, err = os.Open(oldPath); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := newChangeWriter(dir, of, 0o644)
+		for p := want; len(p) > 0; {
+			n := min(len(p), 1<<20+7)
+			if _, err := w.Write(p[:n]); err != nil {
+				t.Fatal(err)
+			}
+			p = p[n:]
+		}
+		changed, err := w.finish()
+		if err != nil || !changed {
+			t.Fatalf("old file %v: finish = %v, %v", withOld, changed, err)
+		}
+		if w.flushed == 0 {
+			t.Errorf("old file %v: no writeback started for %d bytes", withOld, len(want))
+		}
+		got, err := os.ReadFile(w.tmp.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("old file %v: %d bytes written, want %d, or different", withOld, len(got), len(want))
+		}
+		os.Remove(w.tmp.Name())
+	}
 }
