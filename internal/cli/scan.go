@@ -77,20 +77,30 @@ func runScan(ctx context.Context, a *app, o *scanOpts) error {
 	if err != nil {
 		return err
 	}
-	root, err := repoRoot(ctx, a)
-	if err != nil {
-		return err
-	}
+	var root string
 	var reports []*report.Report
 	if o.from != "" {
 		if len(o.images) > 0 {
 			return usageErr(errors.New("scan: give either --from or image names, not both"))
 		}
+		// Finding the repository runs git: meanwhile the reports are read.
+		rootErr := make(chan error, 1)
+		go func() {
+			var err error
+			root, err = repoRoot(ctx, a)
+			rootErr <- err
+		}()
 		reports, err = ingestPath(a, o.from, o.image, scanner.Options{Format: format, PkgType: o.pkgType})
+		if rerr := <-rootErr; rerr != nil {
+			return rerr
+		}
 		if err != nil {
 			return err
 		}
 	} else {
+		if root, err = repoRoot(ctx, a); err != nil {
+			return err
+		}
 		cfg, err := loadConfig(root, true)
 		if err != nil {
 			return err
