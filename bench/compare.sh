@@ -84,18 +84,24 @@ bin=$work/cvetrail
 go build -o "$bin" ./cmd/cvetrail
 
 # measure NAME REPS PREP -- COMMAND...: runs PREP (a shell function, or
-# true) and then COMMAND, once untimed to warm up (as hyperfine --warmup
-# does: the first run after writing large files pays for their write-back),
-# then REPS times, and keeps the median wall time (s), processor time
-# (user+system, s) and peak resident memory (bytes) in WALL[NAME],
-# CPU[NAME] and RSS[NAME]. COMMAND's output goes to $work/out.
-declare -A WALL CPU RSS
+# true) and then COMMAND REPS times, and keeps the median wall time (s),
+# processor time (user+system, s) and peak resident memory (bytes) of all
+# the runs of NAME so far in WALL[NAME], CPU[NAME] and RSS[NAME]. The first
+# time for a NAME, it first runs COMMAND once untimed to warm up (as
+# hyperfine --warmup does: the first run after writing large files pays
+# for their write-back). COMMAND's output goes to $work/out. show NAME
+# prints the medians.
+declare -A WALL CPU RSS SAMPLES_W SAMPLES_C SAMPLES_R RUNS
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 measure() {
 	local name=$1 n=$2 prep=$3
 	shift 4
-	local walls=() cpus=() rsss=() i
-	$prep
-	"$@" >"$work/out" 2>"$work/err" || true
+	local i
+	if [ -z "${RUNS[$name]:-}" ]; then
+		$prep
+		"$@" >"$work/out" 2>"$work/err" || true
+		RUNS[$name]=0
+	fi
 	for ((i = 0; i < n; i++)); do
 		$prep
 		local code=0
@@ -105,15 +111,21 @@ measure() {
 			tail -5 "$work/err" >&2
 			exit 2
 		fi
-		walls+=("$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$work/time.txt")")
-		cpus+=("$(awk -F': ' '/User time/{u=$2} /System time/{s=$2} END{print u+s}' "$work/time.txt")")
-		rsss+=("$(awk -F': ' '/Maximum resident set size/{print $2*1024}' "$work/time.txt")")
+		SAMPLES_W[$name]+="$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$work/time.txt") "
+		SAMPLES_C[$name]+="$(awk -F': ' '/User time/{u=$2} /System time/{s=$2} END{print u+s}' "$work/time.txt") "
+		SAMPLES_R[$name]+="$(awk -F': ' '/Maximum resident set size/{print $2*1024}' "$work/time.txt") "
+		RUNS[$name]=$((RUNS[$name] + 1))
 	done
-	WALL[$name]=$(printf '%s\n' "${walls[@]}" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
-	CPU[$name]=$(printf '%s\n' "${cpus[@]}" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
-	RSS[$name]=$(printf '%s\n' "${rsss[@]}" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')
+	# shellcheck disable=SC2086 # the samples are words
+	WALL[$name]=$(median ${SAMPLES_W[$name]})
+	# shellcheck disable=SC2086
+	CPU[$name]=$(median ${SAMPLES_C[$name]})
+	# shellcheck disable=SC2086
+	RSS[$name]=$(median ${SAMPLES_R[$name]})
+}
+show() {
 	printf '  %-34s %8.3f s wall %8.3f s cpu %8.1f MB peak   (median of %d: %s s)\n' \
-		"$name" "${WALL[$name]}" "${CPU[$name]}" "$(awk -v r="${RSS[$name]}" 'BEGIN{print r/1e6}')" "$n" "${walls[*]}"
+		"$1" "${WALL[$1]}" "${CPU[$1]}" "$(awk -v r="${RSS[$1]}" 'BEGIN{print r/1e6}')" "${RUNS[$1]}" "${SAMPLES_W[$1]% }"
 }
 
 calc() { awk "BEGIN{printf \"%.2f\", $1}"; }
@@ -144,15 +156,28 @@ for m in "${mb[@]}"; do
 	sync # write the generated file back now, not while it is measured
 	SIZE[$m]=$(stat -c %s "$f")
 	FINDINGS[$m]=$(sed 's/.*findings=//' <<<"$line")
-	measure "scan ${m} MB (${FINDINGS[$m]} findings)" "$reps" fresh_repo -- "$bin" --repo "$work/repo" scan --from "$f" --image bench/app
-	WALL[scan$m]=${WALL["scan ${m} MB (${FINDINGS[$m]} findings)"]}
-	CPU[scan$m]=${CPU["scan ${m} MB (${FINDINGS[$m]} findings)"]}
-	RSS[scan$m]=${RSS["scan ${m} MB (${FINDINGS[$m]} findings)"]}
+	name="scan ${m} MB (${FINDINGS[$m]} findings)"
+	if [ "$m" = "${mb[2]}" ]; then
+		# The report compared with jq: its runs alternate with jq's below,
+		# so that both see the machine in the same state.
+		SCANREF=("$name" fresh_repo -- "$bin" --repo "$work/repo" scan --from "$f" --image bench/app)
+		continue
+	fi
+	measure "$name" "$reps" fresh_repo -- "$bin" --repo "$work/repo" scan --from "$f" --image bench/app
+	show "$name"
+	WALL[scan$m]=${WALL[$name]} CPU[scan$m]=${CPU[$name]} RSS[scan$m]=${RSS[$name]}
 done
 ref=${mb[2]} # the 100 MB report
 filter='.Results | del(.[].Vulnerabilities[].Layer) | del(.[].Vulnerabilities[].LastModifiedDate)'
-echo "== the same normalization with jq"
-measure "jq ${ref} MB" "$jqreps" true -- sh -c 'jq --raw-output "$1" "$2" >"$3"' jq "$filter" "$work/trivy-${ref}MB.json" "$work/jq.json"
+echo "== the ${ref} MB report: cvetrail and the same normalization with jq, in turns ($jqreps rounds)"
+per=$(((reps + jqreps - 1) / jqreps)) # cvetrail runs a round
+for ((round = 0; round < jqreps; round++)); do
+	measure "${SCANREF[0]}" "$per" "${SCANREF[@]:1}"
+	measure "jq ${ref} MB" 1 true -- sh -c 'jq --raw-output "$1" "$2" >"$3"' jq "$filter" "$work/trivy-${ref}MB.json" "$work/jq.json"
+done
+show "${SCANREF[0]}"
+show "jq ${ref} MB"
+WALL[scan$ref]=${WALL[${SCANREF[0]}]} CPU[scan$ref]=${CPU[${SCANREF[0]}]} RSS[scan$ref]=${RSS[${SCANREF[0]}]}
 speedup=$(calc "${WALL[jq ${ref} MB]} / ${WALL[scan$ref]}")
 cpu_speedup=$(calc "${CPU[jq ${ref} MB]} / ${CPU[scan$ref]}")
 echo
@@ -181,6 +206,7 @@ for n in "${findings[@]}"; do
 	[ "$n" = "${findings[2]}" ] && r=$reps
 	fresh_repo
 	measure "diff $n findings" "$r" true -- "$bin" --repo "$work/repo" diff "$d/old.jsonl" "$d/new.jsonl" --format json
+	show "diff $n findings"
 	rm -rf "$d"
 done
 echo "  growth with size (cvetrail diff, per finding of both ledgers):"
@@ -199,6 +225,7 @@ echo "== diff --base HEAD~1 in a generated repository: $images images of $perima
 "$bin" bench gen repo --images "$images" --days "$days" --findings "$perimage" --seed 1 -o "$work/history" >/dev/null
 sync
 measure "diff --base HEAD~1 ($((images * perimage)) findings)" "$reps" true -- "$bin" --repo "$work/history" diff --base HEAD~1 --format json
+show "diff --base HEAD~1 ($((images * perimage)) findings)"
 rm -rf "$work/history"
 echo
 
@@ -217,7 +244,9 @@ fresh_config_repo() {
 	git -C "$work/repo" commit -q -m "configure cvetrail"
 }
 measure "scan --from DIR ($reports reports)" "$heavy_reps" fresh_repo -- "$bin" --repo "$work/repo" scan --from "$rdir"
+show "scan --from DIR ($reports reports)"
 measure "run --from-dir ($reports reports)" "$heavy_reps" fresh_config_repo -- "$bin" --repo "$work/repo" run --from-dir "$rdir" --baseline
+show "run --from-dir ($reports reports)"
 grep -q "merged into main" "$work/out" || {
 	echo "compare.sh: the run did not merge: $(cat "$work/out")" >&2
 	exit 2
