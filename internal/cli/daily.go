@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -835,9 +836,20 @@ func (r *dailyRun) checkMergePathsClean(ctx context.Context, from, to string) er
 // syncWorktree writes the files that differ between from and to into the
 // working tree and the index, as they are at to.
 func (r *dailyRun) syncWorktree(ctx context.Context, from, to string) error {
-	paths, err := r.changedPaths(ctx, from, to)
+	out, err := r.repo.Git(ctx, "diff-tree", "-r", "--name-status", "-z", "--no-renames", from, to)
 	if err != nil {
-		return err
+		return externalErr(err)
+	}
+	var paths, present []string // changed; of those, the ones that exist at to
+	deleted := map[string]bool{}
+	fields := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	for i := 0; i+1 < len(fields); i += 2 {
+		paths = append(paths, fields[i+1])
+		if fields[i] == "D" {
+			deleted[fields[i+1]] = true
+		} else {
+			present = append(present, fields[i+1])
+		}
 	}
 	// A sync that was killed may have left temporary files next to the
 	// files it wrote.
@@ -852,24 +864,39 @@ func (r *dailyRun) syncWorktree(ctx context.Context, from, to string) error {
 		}
 	}
 	for _, p := range paths {
-		full := filepath.Join(r.repo.Dir, filepath.FromSlash(p))
-		data, err := r.repo.ReadFile(ctx, to, p)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
+		if deleted[p] {
+			full := filepath.Join(r.repo.Dir, filepath.FromSlash(p))
 			if err := os.Remove(full); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return externalErr(fmt.Errorf("removing %s: %w", p, err))
 			}
-		case err != nil:
-			return externalErr(err)
-		default:
-			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-				return externalErr(err)
-			}
-			if err := ledger.AtomicWriteFile(ctx, full, data, 0o644); err != nil {
-				return externalErr(fmt.Errorf("writing %s: %w", p, err))
-			}
 		}
 	}
+	// The files are read from git with one process for all of them.
+	if len(present) == 0 {
+		return r.resetIndex(ctx, to, paths)
+	}
+	err = r.repo.StreamFiles(ctx, to, present, func(p string, rd io.Reader) error {
+		data, err := io.ReadAll(rd)
+		if err != nil {
+			return err
+		}
+		full := filepath.Join(r.repo.Dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := ledger.AtomicWriteFile(ctx, full, data, 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", p, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return externalErr(err)
+	}
+	return r.resetIndex(ctx, to, paths)
+}
+
+// resetIndex sets the index entries of paths to what they are at to.
+func (r *dailyRun) resetIndex(ctx context.Context, to string, paths []string) error {
 	if len(paths) > 0 {
 		args := append([]string{"reset", "-q", to, "--"}, paths...)
 		if _, err := r.repo.Git(ctx, args...); err != nil {
