@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -1104,14 +1105,20 @@ type glMirror struct {
 	w      *forgeWorld
 	fake   *fakegitlab.Server
 	base   http.RoundTripper
+	api    *url.URL // where the fake really listens
 	mu     sync.Mutex
 	landed map[int64]bool
 }
 
+// RoundTrip sends an API request to the fake. cvetrail is told that the API
+// is on the git server's host, as on a real GitLab, where the push token
+// goes only to the API's host.
 func (m *glMirror) RoundTrip(req *http.Request) (*http.Response, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pull()
+	req = req.Clone(req.Context())
+	req.URL.Scheme, req.URL.Host, req.Host = m.api.Scheme, m.api.Host, ""
 	resp, err := m.base.RoundTrip(req)
 	m.push()
 	return resp, err
@@ -1181,11 +1188,15 @@ func newGitLab(t *testing.T, mode string) (*forgeWorld, *fakegitlab.Server) {
 	t.Helper()
 	w := newForgeWorld(t, "oauth2", fakegitlab.DefaultToken, gitlabConfig(mode), oldLow)
 	fake := fakegitlab.New(t, "acme/images")
-	m := &glMirror{t: t, w: w, fake: fake, base: fake.Client().Transport, landed: map[int64]bool{}}
+	api, err := url.Parse(fake.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &glMirror{t: t, w: w, fake: fake, base: fake.Client().Transport, api: api, landed: map[int64]bool{}}
 	w.client = &http.Client{Transport: m}
 	w.env = map[string]string{
 		"GITLAB_TOKEN":   fakegitlab.DefaultToken,
-		"CI_API_V4_URL":  fake.URL,
+		"CI_API_V4_URL":  w.git.URL + "/api/v4",
 		"CI_PROJECT_ID":  fmt.Sprint(fake.ProjectID),
 		"CI_PROJECT_URL": fake.WebURL,
 	}

@@ -80,8 +80,11 @@ func TestConfigFromEnv(t *testing.T) {
 			if err != nil {
 				t.Fatalf("ConfigFromEnv: %v", err)
 			}
-			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(gitlab.Config{}, "HTTPClient", "Sleep", "Now")); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(gitlab.Config{}, "HTTPClient", "Sleep", "Now", "Getenv")); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
+			}
+			if got.Getenv == nil || got.Getenv("GIT_CONFIG_COUNT") != tt.env["GIT_CONFIG_COUNT"] {
+				t.Errorf("Getenv is not the environment read")
 			}
 		})
 	}

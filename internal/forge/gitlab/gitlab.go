@@ -90,6 +90,9 @@ type Config struct {
 	// Now is the clock used to read RateLimit-Reset and HTTP-date
 	// Retry-After headers; nil means time.Now.
 	Now func() time.Time
+	// Getenv reads the environment git push will inherit, so that
+	// PushEnv extends its GIT_CONFIG_COUNT; nil means an empty one.
+	Getenv func(string) string
 }
 
 // Client is a forge.Forge for one GitLab project.
@@ -102,6 +105,8 @@ type Client struct {
 	sleep   func(context.Context, time.Duration) error
 	now     func() time.Time
 	jitter  func() float64
+	web     *url.URL // scheme (lower case) and host of BaseURL: where PushEnv sends the token
+	getenv  func(string) string
 }
 
 var _ forge.Forge = (*Client)(nil)
@@ -164,6 +169,11 @@ func New(cfg Config) (*Client, error) {
 		sleep:   cfg.Sleep,
 		now:     cfg.Now,
 		jitter:  randFloat,
+		web:     &url.URL{Scheme: strings.ToLower(u.Scheme), Host: u.Host},
+		getenv:  cfg.Getenv,
+	}
+	if c.getenv == nil {
+		c.getenv = func(string) string { return "" }
 	}
 	if c.sleep == nil {
 		c.sleep = sleepCtx
@@ -205,7 +215,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // A GitLab served under a relative URL root (https://host/gitlab/…) needs
 // the CI variables: the origin's path cannot tell root from group.
 func ConfigFromEnv(getenv func(string) string, originURL string) (Config, error) {
-	var cfg Config
+	cfg := Config{Getenv: getenv}
 	switch {
 	case getenv("GITLAB_TOKEN") != "":
 		cfg.Token, cfg.TokenKind = getenv("GITLAB_TOKEN"), TokenPrivate

@@ -18,7 +18,13 @@ import (
 
 func newClient(t *testing.T, token, kind string) *gitlab.Client {
 	t.Helper()
-	c, err := gitlab.New(gitlab.Config{Token: token, TokenKind: kind, Project: "group/app"})
+	return newClientAt(t, token, kind, "https://gitlab.example.com/api/v4", nil)
+}
+
+func newClientAt(t *testing.T, token, kind, base string, env map[string]string) *gitlab.Client {
+	t.Helper()
+	c, err := gitlab.New(gitlab.Config{Token: token, TokenKind: kind, Project: "group/app", BaseURL: base,
+		Getenv: func(k string) string { return env[k] }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,25 +35,41 @@ func TestPushEnv(t *testing.T) {
 	basic := func(user, token string) string {
 		return "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+token))
 	}
+	const base, port = "https://gitlab.example.com/api/v4", "https://gitlab.example.com:8443/api/v4"
 	tests := []struct {
-		name, kind, remote string
-		want               []string
+		name, kind, base, remote string
+		env                      map[string]string
+		want                     []string
 	}{
-		{"private token", gitlab.TokenPrivate, "https://gitlab.example.com/group/app.git", []string{
-			"GIT_CONFIG_COUNT=1",
+		{"private token", gitlab.TokenPrivate, base, "https://gitlab.example.com/group/app.git", nil, []string{
 			"GIT_CONFIG_KEY_0=http.https://gitlab.example.com/.extraheader",
-			"GIT_CONFIG_VALUE_0=" + basic("oauth2", "tok-123"),
+			"GIT_CONFIG_VALUE_0=",
+			"GIT_CONFIG_KEY_1=http.https://gitlab.example.com/.extraheader",
+			"GIT_CONFIG_VALUE_1=" + basic("oauth2", "tok-123"),
+			"GIT_CONFIG_COUNT=2",
 		}},
-		{"job token", gitlab.TokenJob, "https://gitlab.example.com:8443/group/app.git", []string{
-			"GIT_CONFIG_COUNT=1",
+		{"job token, a port", gitlab.TokenJob, port, "https://GitLab.example.com:8443/group/app.git", nil, []string{
 			"GIT_CONFIG_KEY_0=http.https://gitlab.example.com:8443/.extraheader",
-			"GIT_CONFIG_VALUE_0=" + basic("gitlab-ci-token", "tok-123"),
+			"GIT_CONFIG_VALUE_0=",
+			"GIT_CONFIG_KEY_1=http.https://gitlab.example.com:8443/.extraheader",
+			"GIT_CONFIG_VALUE_1=" + basic("gitlab-ci-token", "tok-123"),
+			"GIT_CONFIG_COUNT=2",
 		}},
-		{"ssh remote", gitlab.TokenPrivate, "git@gitlab.example.com:group/app.git", nil},
+		{"after the environment's own entries", gitlab.TokenPrivate, base, "https://gitlab.example.com/group/app.git", map[string]string{"GIT_CONFIG_COUNT": "3"}, []string{
+			"GIT_CONFIG_KEY_3=http.https://gitlab.example.com/.extraheader",
+			"GIT_CONFIG_VALUE_3=",
+			"GIT_CONFIG_KEY_4=http.https://gitlab.example.com/.extraheader",
+			"GIT_CONFIG_VALUE_4=" + basic("oauth2", "tok-123"),
+			"GIT_CONFIG_COUNT=5",
+		}},
+		{"ssh remote", gitlab.TokenPrivate, base, "git@gitlab.example.com:group/app.git", nil, nil},
+		{"another host: no token", gitlab.TokenPrivate, base, "https://mirror.example.org/group/app.git", nil, nil},
+		{"another port: no token", gitlab.TokenPrivate, base, "https://gitlab.example.com:8443/group/app.git", nil, nil},
+		{"plain http to an https GitLab: no token", gitlab.TokenPrivate, base, "http://gitlab.example.com/group/app.git", nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := newClient(t, "tok-123", tt.kind).PushEnv(tt.remote)
+			got := newClientAt(t, "tok-123", tt.kind, tt.base, tt.env).PushEnv(tt.remote)
 			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
 				t.Errorf("PushEnv =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
@@ -156,7 +178,7 @@ func TestPushEnvAuthenticatesARealPush(t *testing.T) {
 			if out, err := git(t, work, nil, "push", remote, "HEAD:refs/heads/cvetrail/report"); err == nil {
 				t.Fatalf("push without PushEnv succeeded:\n%s", out)
 			}
-			env := newClient(t, token, kind).PushEnv(remote)
+			env := newClientAt(t, token, kind, srv.URL+"/api/v4", nil).PushEnv(remote)
 			if out, err := git(t, work, env, "push", remote, "HEAD:refs/heads/cvetrail/report"); err != nil {
 				t.Fatalf("push with PushEnv: %v\n%s", err, out)
 			}
