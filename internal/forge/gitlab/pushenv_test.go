@@ -16,11 +16,6 @@ import (
 	"github.com/cvetrail/cvetrail/internal/forge/gitlab"
 )
 
-func newClient(t *testing.T, token, kind string) *gitlab.Client {
-	t.Helper()
-	return newClientAt(t, token, kind, "https://gitlab.example.com/api/v4", nil)
-}
-
 func newClientAt(t *testing.T, token, kind, base string, env map[string]string) *gitlab.Client {
 	t.Helper()
 	c, err := gitlab.New(gitlab.Config{Token: token, TokenKind: kind, Project: "group/app", BaseURL: base,
