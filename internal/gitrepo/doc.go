@@ -18,5 +18,6 @@
 // GIT_CONFIG_VALUE_n), never in arguments: failed commands report their
 // arguments in errors.
 //
-// It needs git 2.31 or later.
+// It needs git 2.38 or later: the daily run merges with merge-tree
+// --write-tree.
 package gitrepo
