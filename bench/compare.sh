@@ -86,21 +86,23 @@ go build -o "$bin" ./cmd/cvetrail
 # measure NAME REPS PREP -- COMMAND...: runs PREP (a shell function, or
 # true) and then COMMAND REPS times, and keeps the median wall time (s),
 # processor time (user+system, s) and peak resident memory (bytes) of all
-# the runs of NAME so far in WALL[NAME], CPU[NAME] and RSS[NAME]. The first
-# time for a NAME, it first runs COMMAND once untimed to warm up (as
-# hyperfine --warmup does: the first run after writing large files pays
-# for their write-back). COMMAND's output goes to $work/out. show NAME
-# prints the medians.
+# the runs of NAME so far in WALL[NAME], CPU[NAME] and RSS[NAME]. It first
+# runs COMMAND once untimed to warm up (as hyperfine --warmup does: the
+# first run after writing large files pays for their write-back, and the
+# first after another program's long run is often slower) the first time
+# for a NAME, or every time when warm_each is 1. COMMAND's output goes to
+# $work/out. show NAME prints the medians.
 declare -A WALL CPU RSS SAMPLES_W SAMPLES_C SAMPLES_R RUNS
+warm_each=0
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 measure() {
 	local name=$1 n=$2 prep=$3
 	shift 4
 	local i
-	if [ -z "${RUNS[$name]:-}" ]; then
+	if [ -z "${RUNS[$name]:-}" ] || [ "$warm_each" = 1 ]; then
 		$prep
 		"$@" >"$work/out" 2>"$work/err" || true
-		RUNS[$name]=0
+		RUNS[$name]=${RUNS[$name]:-0}
 	fi
 	for ((i = 0; i < n; i++)); do
 		$prep
@@ -171,10 +173,12 @@ ref=${mb[2]} # the 100 MB report
 filter='.Results | del(.[].Vulnerabilities[].Layer) | del(.[].Vulnerabilities[].LastModifiedDate)'
 echo "== the ${ref} MB report: cvetrail and the same normalization with jq, in turns ($jqreps rounds)"
 per=$(((reps + jqreps - 1) / jqreps)) # cvetrail runs a round
+warm_each=1                           # each side warms up again after the other's runs
 for ((round = 0; round < jqreps; round++)); do
 	measure "${SCANREF[0]}" "$per" "${SCANREF[@]:1}"
 	measure "jq ${ref} MB" 1 true -- sh -c 'jq --raw-output "$1" "$2" >"$3"' jq "$filter" "$work/trivy-${ref}MB.json" "$work/jq.json"
 done
+warm_each=0
 show "${SCANREF[0]}"
 show "jq ${ref} MB"
 WALL[scan$ref]=${WALL[${SCANREF[0]}]} CPU[scan$ref]=${CPU[${SCANREF[0]}]} RSS[scan$ref]=${RSS[${SCANREF[0]}]}
