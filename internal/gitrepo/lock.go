@@ -128,6 +128,7 @@ func AcquireLock(ctx context.Context, gitDir, name string, opt LockOptions) (*Lo
 		err := createExclusive(l.path, content, l.info.Token)
 		if err == nil {
 			taken = true
+			removeLeftovers(l.path)
 			return l, nil
 		}
 		if !errors.Is(err, fs.ErrExist) {
@@ -157,6 +158,21 @@ func AcquireLock(ctx context.Context, gitDir, name string, opt LockOptions) (*Lo
 			return nil, fmt.Errorf("taking over stale lock %s: %w", l.path, err)
 		}
 		l.replaced = &holder
+	}
+}
+
+// removeLeftovers removes what processes killed while taking the lock
+// left next to path: the private file of createExclusive, not yet linked,
+// and the stale lock takeOver had moved aside. It runs with the lock held:
+// anyone else still about to link fails to and finds the lock held, as
+// they would have anyway; one in the middle of a takeover fails to read
+// what it moved aside, an error instead of "held".
+func removeLeftovers(path string) {
+	for _, pattern := range []string{path + ".new-*", path + ".stale-*"} {
+		left, _ := filepath.Glob(pattern)
+		for _, f := range left {
+			os.Remove(f)
+		}
 	}
 }
 

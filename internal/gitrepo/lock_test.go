@@ -295,3 +295,32 @@ func TestLockConcurrentTakeover(t *testing.T) {
 		}
 	}
 }
+
+// TestLockRemovesLeftovers: a process killed between writing its private
+// lock file and linking it leaves that file; the next one to take the lock
+// removes it, and only files of that lock.
+func TestLockRemovesLeftovers(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	left := filepath.Join(dir, "cvetrail.lock.new-0123456789abcdef0123456789abcdef")
+	aside := filepath.Join(dir, "cvetrail.lock.stale-0123456789abcdef0123456789abcdef")
+	other := filepath.Join(dir, "other.lock.new-0123456789abcdef0123456789abcdef")
+	for _, f := range []string{left, aside, other} {
+		if err := os.WriteFile(f, []byte(`{"pid":1}`+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := AcquireLock(ctx, dir, "cvetrail.lock", LockOptions{Now: lockNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	for _, f := range []string{left, aside} {
+		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s, left by a killed process, is still there: %v", filepath.Base(f), err)
+		}
+	}
+	if _, err := os.Stat(other); err != nil {
+		t.Errorf("another lock's file was removed: %v", err)
+	}
+}
