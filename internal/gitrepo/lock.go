@@ -164,9 +164,9 @@ func AcquireLock(ctx context.Context, gitDir, name string, opt LockOptions) (*Lo
 // removeLeftovers removes what processes killed while taking the lock
 // left next to path: the private file of createExclusive, not yet linked,
 // and the stale lock takeOver had moved aside. It runs with the lock held:
-// anyone else still about to link fails to and finds the lock held, as
-// they would have anyway; one in the middle of a takeover fails to read
-// what it moved aside, an error instead of "held".
+// anyone else still about to link fails to, and anyone in the middle of a
+// takeover finds what it moved aside gone; both then find the lock held,
+// as they would have anyway.
 func removeLeftovers(path string) {
 	for _, pattern := range []string{path + ".new-*", path + ".stale-*"} {
 		left, _ := filepath.Glob(pattern)
@@ -254,16 +254,22 @@ func takeOver(path string, old []byte, token string) error {
 		return err
 	}
 	moved, err := os.ReadFile(aside)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // a new holder removed it (removeLeftovers): try to create
+	}
 	if err != nil {
 		return err
 	}
 	if string(moved) != string(old) {
 		// A fresh lock: restore it unless yet another appeared.
-		if err := os.Link(aside, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		if err := os.Link(aside, path); err != nil && !errors.Is(err, fs.ErrExist) && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
 	}
-	return os.Remove(aside)
+	if err := os.Remove(aside); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
 // Replaced returns what the stale lock that this one took over recorded
