@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cvetrail/cvetrail/internal/ledger"
+	"github.com/cvetrail/cvetrail/internal/par"
 	"github.com/cvetrail/cvetrail/internal/report"
 	"github.com/cvetrail/cvetrail/internal/scanner"
 )
@@ -173,10 +174,19 @@ func ingestPath(a *app, path, image string, opts scanner.Options) ([]*report.Rep
 	}
 	var reports []*report.Report
 	seen := map[string]string{}
-	for _, file := range files {
-		r, err := scanner.ParseFile(file, opts)
+	// Several reports are read at once, a report per core; each is taken
+	// in order, so the first bad one in order is the one reported.
+	parsed := make([]*report.Report, par.Cores())
+	errs := make([]error, len(parsed))
+	at := make([]int, len(parsed))
+	err = par.Ordered(len(files), 1, func(slot, lo, _ int) {
+		at[slot] = lo
+		parsed[slot], errs[slot] = scanner.ParseFile(files[lo], opts)
+	}, func(slot int) error {
+		file, r, err := files[at[slot]], parsed[slot], errs[slot]
+		parsed[slot] = nil
 		if err != nil {
-			return nil, usageErr(err)
+			return usageErr(err)
 		}
 		for _, w := range r.Warnings {
 			a.log.Warn(fmt.Sprintf("%s: %s", file, w))
@@ -185,16 +195,20 @@ func ingestPath(a *app, path, image string, opts scanner.Options) ([]*report.Rep
 			r.Image = image
 		}
 		if strings.TrimSpace(r.Image) == "" {
-			return nil, usageErr(fmt.Errorf("%s: the report does not name its image", file), "pass --image REF")
+			return usageErr(fmt.Errorf("%s: the report does not name its image", file), "pass --image REF")
 		}
 		if _, err := ledger.Slug(r.Image); err != nil {
-			return nil, usageErr(fmt.Errorf("%s: image %q: %w", file, r.Image, err))
+			return usageErr(fmt.Errorf("%s: image %q: %w", file, r.Image, err))
 		}
 		if prev, dup := seen[r.Image]; dup {
-			return nil, usageErr(fmt.Errorf("%s: image %q is also in %s", file, r.Image, prev))
+			return usageErr(fmt.Errorf("%s: image %q is also in %s", file, r.Image, prev))
 		}
 		seen[r.Image] = file
 		reports = append(reports, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return reports, nil
 }
