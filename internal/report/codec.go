@@ -11,7 +11,6 @@ import (
 	"math"
 	"math/bits"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/cvetrail/cvetrail/internal/jsonword"
@@ -739,71 +738,16 @@ func (p *fastDecoder) unescape(start int) (sref, bool) {
 		if i+1 >= len(b) {
 			return sref{}, false
 		}
-		switch e := b[i+1]; e {
-		case '"', '\\', '/':
-			p.buf = append(p.buf, e)
-		case 'b':
-			p.buf = append(p.buf, '\b')
-		case 'f':
-			p.buf = append(p.buf, '\f')
-		case 'n':
-			p.buf = append(p.buf, '\n')
-		case 'r':
-			p.buf = append(p.buf, '\r')
-		case 't':
-			p.buf = append(p.buf, '\t')
-		case 'u':
-			r, ok := hex4(b, i+2)
-			if !ok {
-				return sref{}, false
-			}
-			n := 6
-			if utf16.IsSurrogate(r) {
-				// Only a valid pair; encoding/json turns a lone surrogate
-				// into U+FFFD, which the strict path does.
-				if i+12 > len(b) || b[i+6] != '\\' || b[i+7] != 'u' {
-					return sref{}, false
-				}
-				r2, ok := hex4(b, i+8)
-				if !ok {
-					return sref{}, false
-				}
-				if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
-					return sref{}, false
-				}
-				n = 12
-			}
-			p.buf = utf8.AppendRune(p.buf, r)
-			i += n
-			lit = i
-			continue
-		default:
+		r, n, ok := jsonword.Unescape(b[i:])
+		if !ok {
+			// Only a valid pair for a surrogate: encoding/json turns a
+			// lone one into U+FFFD, which the strict path does.
 			return sref{}, false
 		}
-		i += 2
+		p.buf = utf8.AppendRune(p.buf, r)
+		i += n
 		lit = i
 	}
-}
-
-func hex4(b []byte, i int) (rune, bool) {
-	if i+4 > len(b) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
 
 // number reads a JSON number (RFC 8259 grammar) that strconv.ParseFloat

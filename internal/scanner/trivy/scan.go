@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/cvetrail/cvetrail/internal/jsonword"
@@ -330,30 +329,8 @@ func (s *scanner) str() (raw []byte, escaped bool, start int64, err error) {
 // escapeLen returns the length of the valid escape sequence at the start
 // of b: 2 for \n and the like, 6 for \uXXXX, 12 for a surrogate pair.
 func escapeLen(b []byte) (int, bool) {
-	if len(b) < 2 {
-		return 0, false
-	}
-	switch b[1] {
-	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-		return 2, true
-	case 'u':
-		r, ok := hex4(b[2:])
-		if !ok {
-			return 0, false
-		}
-		if !utf16.IsSurrogate(r) {
-			return 6, true
-		}
-		if r >= 0xDC00 || len(b) < 12 || b[6] != '\\' || b[7] != 'u' {
-			return 0, false
-		}
-		r2, ok := hex4(b[8:])
-		if !ok || r2 < 0xDC00 || r2 > 0xDFFF {
-			return 0, false
-		}
-		return 12, true
-	}
-	return 0, false
+	_, n, ok := jsonword.Unescape(b)
+	return n, ok
 }
 
 // badEscapeLen returns the length of the invalid escape sequence at the
@@ -378,7 +355,7 @@ func badEscapeLen(b []byte) int {
 	if !ok {
 		return end
 	}
-	r, _ := hex4(b[2:])
+	r, _ := jsonword.Hex4(b[2:])
 	if r >= 0xDC00 || len(b) < 8 || b[6] != '\\' || b[7] != 'u' {
 		return 6 // a low surrogate first, or a high one alone
 	}
@@ -410,27 +387,6 @@ func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c -= 'a' - 10
-		case c >= 'A' && c <= 'F':
-			c -= 'A' - 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
-}
-
 func clipBytes(b []byte, n int) []byte {
 	if len(b) > n {
 		return b[:n]
@@ -448,33 +404,9 @@ func (s *scanner) unescape(raw []byte) []byte {
 			break
 		}
 		out = append(out, raw[:i]...)
-		raw = raw[i:]
-		switch raw[1] {
-		case 'u':
-			r, _ := hex4(raw[2:])
-			n := 6
-			if utf16.IsSurrogate(r) {
-				r2, _ := hex4(raw[8:])
-				r = utf16.DecodeRune(r, r2)
-				n = 12
-			}
-			out = utf8.AppendRune(out, r)
-			raw = raw[n:]
-			continue
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		default: // '"', '\\', '/'
-			out = append(out, raw[1])
-		}
-		raw = raw[2:]
+		r, n, _ := jsonword.Unescape(raw[i:]) // validated when read
+		out = utf8.AppendRune(out, r)
+		raw = raw[i+n:]
 	}
 	s.scratch = out
 	return out
