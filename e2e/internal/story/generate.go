@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cvetrail/cvetrail/e2e/internal/atomicfile"
 	"github.com/cvetrail/cvetrail/e2e/internal/grypedb"
 	"github.com/cvetrail/cvetrail/e2e/internal/imagegen"
 	"github.com/cvetrail/cvetrail/e2e/internal/scanner"
@@ -138,7 +139,7 @@ func Generate(ctx context.Context, out string, sc Scanners, work string) (*Manif
 	if err != nil {
 		return nil, fmt.Errorf("generating story manifest: %w", err)
 	}
-	if err := writeFile(filepath.Join(out, ManifestFile), append(b, '\n')); err != nil {
+	if err := atomicfile.Write(filepath.Join(out, ManifestFile), append(b, '\n')); err != nil {
 		return nil, fmt.Errorf("generating story manifest: %w", err)
 	}
 	return m, nil
@@ -299,27 +300,7 @@ func writeIfChanged(path string, b []byte, same func(old, new []byte) bool) erro
 	if old, err := os.ReadFile(path); err == nil && same(old, b) {
 		return nil
 	}
-	return writeFile(path, b)
-}
-
-func writeFile(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, b)
 }
 
 func copyFile(src, dst string) error {

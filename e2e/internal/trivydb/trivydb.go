@@ -24,6 +24,7 @@ import (
 	"github.com/aquasecurity/trivy-db/pkg/vulnsrc/vulnerability"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/cvetrail/cvetrail/e2e/internal/atomicfile"
 	"github.com/cvetrail/cvetrail/e2e/internal/vulndb"
 )
 
@@ -206,7 +207,7 @@ func writeMetadata(dir string, meta Metadata) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(metadata.Path(dir), b)
+	return atomicfile.Write(metadata.Path(dir), b)
 }
 
 // Corrupt damages the trivy.db under cacheDir the way a truncated download
@@ -230,28 +231,8 @@ func Corrupt(ctx context.Context, cacheDir string) error {
 	for i := 4096; i < len(damaged); i++ {
 		damaged[i] = 0xA5
 	}
-	if err := writeFileAtomic(path, damaged); err != nil {
+	if err := atomicfile.Write(path, damaged); err != nil {
 		return fmt.Errorf("corrupting trivy db: %w", err)
 	}
 	return nil
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
