@@ -791,20 +791,22 @@ func (r *dailyRun) merge(ctx context.Context, baseTip, newTip string) error {
 	return nil
 }
 
-// changedPaths lists the paths that differ between two commits (or
-// trees).
-func (r *dailyRun) changedPaths(ctx context.Context, from, to string) ([]string, error) {
-	out, err := r.repo.Git(ctx, "diff-tree", "-r", "--name-only", "-z", "--no-renames", from, to)
+// changedPaths returns the paths that differ between the commits (or trees)
+// from and to, and which of them to has not.
+func (r *dailyRun) changedPaths(ctx context.Context, from, to string) (paths []string, deleted map[string]bool, err error) {
+	out, err := r.repo.Git(ctx, "diff-tree", "-r", "--name-status", "-z", "--no-renames", from, to)
 	if err != nil {
-		return nil, externalErr(err)
+		return nil, nil, externalErr(err)
 	}
-	var paths []string
-	for _, p := range strings.Split(string(out), "\x00") {
-		if p != "" {
-			paths = append(paths, p)
+	deleted = map[string]bool{}
+	fields := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	for i := 0; i+1 < len(fields); i += 2 {
+		paths = append(paths, fields[i+1])
+		if fields[i] == "D" {
+			deleted[fields[i+1]] = true
 		}
 	}
-	return paths, nil
+	return paths, deleted, nil
 }
 
 // checkMergePathsClean refuses to merge over uncommitted changes of the
@@ -816,7 +818,7 @@ func (r *dailyRun) checkMergePathsClean(ctx context.Context, from, to string) er
 		return externalErr(fmt.Errorf("cannot merge %s into %s: git's index is locked (%s)", r.branch, r.base, filepath.Join(r.gitDir, "index.lock")),
 			"another git command is running here, or one crashed: then remove the file; the report branch is kept")
 	}
-	paths, err := r.changedPaths(ctx, from, to)
+	paths, _, err := r.changedPaths(ctx, from, to)
 	if err != nil {
 		return err
 	}
@@ -836,19 +838,14 @@ func (r *dailyRun) checkMergePathsClean(ctx context.Context, from, to string) er
 // syncWorktree writes the files that differ between from and to into the
 // working tree and the index, as they are at to.
 func (r *dailyRun) syncWorktree(ctx context.Context, from, to string) error {
-	out, err := r.repo.Git(ctx, "diff-tree", "-r", "--name-status", "-z", "--no-renames", from, to)
+	paths, deleted, err := r.changedPaths(ctx, from, to)
 	if err != nil {
-		return externalErr(err)
+		return err
 	}
-	var paths, present []string // changed; of those, the ones that exist at to
-	deleted := map[string]bool{}
-	fields := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
-	for i := 0; i+1 < len(fields); i += 2 {
-		paths = append(paths, fields[i+1])
-		if fields[i] == "D" {
-			deleted[fields[i+1]] = true
-		} else {
-			present = append(present, fields[i+1])
+	var present []string // the changed paths that exist at to
+	for _, p := range paths {
+		if !deleted[p] {
+			present = append(present, p)
 		}
 	}
 	// A sync that was killed may have left temporary files next to the
